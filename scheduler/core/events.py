@@ -1,0 +1,195 @@
+"""The calendar events rota publishes, independent of any calendar format.
+
+One list serves the ICS feeds and the Google Calendar sync, so both always
+show the same thing. Every event has a UID that names its *slot* (which
+stint, which day's meeting), never the person in it: when a slot is
+reassigned, subscribers' calendars update the event instead of duplicating it.
+
+Kinds:
+
+* ``stint``: one member's two weeks, handoff to handoff;
+* ``gap``: a stint nobody could take, handoff to handoff;
+* ``absence``: an all-day event for a business day on which a slot of a
+  running stint has nobody (away, no cover);
+* ``cover``: an all-day event spanning an override that changes who is on;
+* ``triage`` and ``review``: the meetings, with attendees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pendulum
+
+from .calendar import DAY
+from .coverage import Coverage
+from .meetings import REVIEW, TRIAGE, daily_triage, weekly_review
+from .rotation import Stint
+
+STINT, GAP, ABSENCE, COVER = "stint", "gap", "absence", "cover"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Event:
+    uid: str
+    kind: str
+    summary: str
+    description: str
+    start: pendulum.DateTime | date  # a date for all-day events
+    end: pendulum.DateTime | date  # exclusive
+    attendees: tuple[Person, ...] = ()
+    people: frozenset[str] = frozenset()  # whose own feed carries it
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+
+def when(instant: datetime) -> str:
+    """A local time as people read it: 'Mon 4 Jan 2027 09:00 EST'."""
+    return f"{instant:%a} {instant.day} {instant:%b %Y %H:%M %Z}"
+
+
+def slug(team: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", team.lower()).strip("-") or "team"
+
+
+class EventBuilder:
+    """Builds the events whose start lies in a window of time."""
+
+    def __init__(self, coverage: Coverage):
+        self.coverage = coverage
+        self.rotation = coverage.rotation
+        self.roster = coverage.roster
+        self.calendar = coverage.calendar
+        self._slug = slug(self.roster.team)
+
+    def build(self, start: datetime, end: datetime) -> list[Event]:
+        """Every event starting at or after `start` and before `end`, in order."""
+        start, end = pendulum.instance(start), pendulum.instance(end)
+        if end <= start:
+            return []
+        first_week = max(self.rotation.week_at(start), -1)
+        stop_week = max(self.rotation.week_at(end) + 1, 0)
+        local_first = self.calendar.local_date(start)
+        local_stop = self.calendar.local_date(end) + DAY
+
+        events: list[Event] = []
+        events += [self._stint(s) for s in self.rotation.stints(first_week, stop_week)]
+        events += self._absences(local_first, local_stop)
+        events += self._covers(local_first, local_stop)
+        events += [self._triage(o) for o in daily_triage(self.coverage, local_first, local_stop)]
+        events += [self._review(o) for o in weekly_review(self.coverage, max(first_week, 0), stop_week)]
+        inside = [e for e in events if start <= self._instant(e.start) < end]
+        return sorted(inside, key=lambda e: (self._instant(e.start), e.uid))
+
+    # -- one builder per kind -------------------------------------------------
+    def _stint(self, stint: Stint) -> Event:
+        team, span = self.roster.team, f"from {when(stint.start)} to {when(stint.end)}"
+        uid = self._uid("stint", stint.monday)
+        if stint.member is None:
+            return Event(
+                uid, GAP, f"GAP: nobody on support ({team})",
+                f"Nobody could take the {team} support stint {span}.\nWhy: {stint.reason}.\n"
+                "Fill it with an override, or change absences in the roster.",
+                stint.start, stint.end,
+            )
+        name = self.roster.name_of(stint.member)
+        partners = self._partners(stint)
+        return Event(
+            uid, STINT, f"{name} on support ({team})",
+            f"{name} is on {team} support {span}.\n{partners}\nWhy {name}: {stint.reason}.",
+            stint.start, stint.end, people=frozenset({stint.member}),
+        )
+
+    def _partners(self, stint: Stint) -> str:
+        before = self.rotation.stint(stint.week - 1).member if stint.week >= 0 else None
+        after = self.rotation.stint(stint.week + 1).member
+        lines = []
+        if stint.week >= 0:
+            lines.append(f"Week 1 with {self.roster.name_of(before)} (continuing).")
+        lines.append(f"Week {1 if stint.week < 0 else 2} with {self.roster.name_of(after)} (incoming).")
+        return " ".join(lines)
+
+    def _absences(self, first: date, stop: date) -> list[Event]:
+        found = []
+        for gap in self.coverage.gaps(first, stop):
+            if gap.scheduled is None:
+                continue  # the whole stint is a gap: its own event says so
+            name = self.roster.name_of(gap.scheduled)
+            found.append(Event(
+                self._uid(f"absence-{gap.role}", gap.day), ABSENCE,
+                f"GAP: {name} away, no cover ({self.roster.team})",
+                f"{gap.reason.rstrip('.')}. Nobody covers {name}'s slot on {gap.day.isoformat()}: "
+                "add an override so that two people are on support.",
+                gap.day, gap.day + DAY, people=frozenset({gap.scheduled}),
+            ))
+        return found
+
+    def _covers(self, first: date, stop: date) -> list[Event]:
+        idle = set(map(id, self.coverage.idle_overrides(first, stop)))
+        found = []
+        for o in self.roster.overrides:
+            if id(o) in idle or o.end < first or o.start >= stop:
+                continue
+            cover, replaced = self.roster.name_of(o.cover), self.roster.name_of(o.replace)
+            note = f"\nNote: {o.note}" if o.note else ""
+            key = hashlib.sha1(o.replace.encode()).hexdigest()[:8]
+            found.append(Event(
+                self._uid(f"cover-{key}", o.start), COVER,
+                f"{cover} covers for {replaced} ({self.roster.team})",
+                f"{cover} is on support in place of {replaced} from {o.start.isoformat()} "
+                f"to {o.end.isoformat()}.{note}",
+                o.start, o.end + DAY, people=frozenset({o.cover, o.replace}),
+            ))
+        return found
+
+    def _triage(self, meeting) -> Event:
+        names = self._names(meeting.attendees) or "nobody (gap)"
+        return Event(
+            self._uid("triage", meeting.day), TRIAGE, f"Daily triage ({self.roster.team})",
+            f"Daily triage of new and escalated tickets.\nOn support: {names}.",
+            meeting.start, meeting.end, self._people(meeting.attendees), frozenset(meeting.attendees),
+        )
+
+    def _review(self, meeting) -> Event:
+        week = self.rotation.week(meeting.week)
+        roles = [
+            f"{self.roster.name_of(week.incoming.member)} rotates in",
+            f"{self.roster.name_of(week.continuing.member)} continues",
+        ]
+        if week.outgoing is not None:
+            roles.append(f"{self.roster.name_of(week.outgoing.member)} rotates out")
+        return Event(
+            self._uid("review", meeting.day), REVIEW, f"Weekly review ({self.roster.team})",
+            f"Handoff: {', '.join(roles)}.\nReview of last week's unresolved tickets.",
+            meeting.start, meeting.end, self._people(meeting.attendees), frozenset(meeting.attendees),
+        )
+
+    # -- helpers ----------------------------------------------------------------
+    def _uid(self, what: str, day: date) -> str:
+        return f"{what}-{day:%Y%m%d}-{self._slug}@rota"
+
+    def _instant(self, value: pendulum.DateTime | date) -> pendulum.DateTime:
+        if isinstance(value, datetime):
+            return value
+        return self.calendar.day_start(value)
+
+    def _names(self, emails) -> str:
+        return ", ".join(self.roster.name_of(e) for e in emails)
+
+    def _people(self, emails) -> tuple[Person, ...]:
+        return tuple(Person(self.roster.name_of(e), e) for e in emails)
+
+
+def for_member(events: list[Event], email: str) -> list[Event]:
+    return [e for e in events if email in e.people]

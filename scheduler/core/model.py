@@ -1,0 +1,123 @@
+"""The roster as the core sees it: plain, validated, immutable values.
+
+The file format (YAML, comments and all) is the adapter's business
+(`scheduler.rosterfile`); by the time a `Roster` exists every date is a date,
+every email is lower-case and unique, and every reference names a member.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+
+@dataclass(frozen=True)
+class Absence:
+    """Days a member is away, inclusive at both ends."""
+
+    start: date
+    end: date
+    note: str = ""
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    email: str
+    joined: date
+    left: date | None = None
+    away: tuple[Absence, ...] = ()
+
+    def is_away(self, day: date) -> bool:
+        return any(a.covers(day) for a in self.away)
+
+    def absence_on(self, day: date) -> Absence | None:
+        return next((a for a in self.away if a.covers(day)), None)
+
+
+@dataclass(frozen=True)
+class Override:
+    """`cover` stands in for `replace` on the days from `start` to `end`, inclusive."""
+
+    start: date
+    end: date
+    replace: str
+    cover: str
+    note: str = ""
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Swap:
+    """Two members trade stints: the stint that begins in the week of `week`
+    goes to `other`, and the one that begins in the week of `other_week` goes
+    to `member`. Weeks are the Mondays of rotation weeks."""
+
+    week: date
+    member: str
+    other_week: date
+    other: str
+    note: str = ""
+
+    def pins(self) -> dict[date, str]:
+        return {self.week: self.other, self.other_week: self.member}
+
+
+@dataclass(frozen=True)
+class Meeting:
+    at: time
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Roster:
+    team: str
+    timezone: str
+    start: date
+    handoff_time: time
+    holidays: str | None
+    daily_triage: Meeting
+    weekly_review: Meeting
+    members: tuple[Member, ...]
+    overrides: tuple[Override, ...] = ()
+    swaps: tuple[Swap, ...] = ()
+
+    def member(self, email: str) -> Member | None:
+        return self._by_email.get(email)
+
+    def name_of(self, email: str | None) -> str:
+        """A display name; people who left the roster keep their email."""
+        if email is None:
+            return "(gap)"
+        member = self._by_email.get(email)
+        return member.name if member else email
+
+    @property
+    def _by_email(self) -> dict[str, Member]:
+        cached = self.__dict__.get("_by_email_cache")
+        if cached is None:
+            cached = {m.email: m for m in self.members}
+            object.__setattr__(self, "_by_email_cache", cached)
+        return cached
+
+
+@dataclass(frozen=True)
+class RecordedStint:
+    """A stint that has begun, as the record file keeps it: fixed forever."""
+
+    week: date  # Monday of the stint's first week
+    member: str | None  # None: the stint began as a gap
+    handoff: datetime  # the instant it began
+
+
+@dataclass(frozen=True)
+class Record:
+    stints: dict[date, RecordedStint] = field(default_factory=dict)
+
+    def get(self, week: date) -> RecordedStint | None:
+        return self.stints.get(week)

@@ -1,0 +1,164 @@
+"""One roster's whole schedule, and the questions people ask of it.
+
+`Schedule` ties the rotation, the coverage and the events together; the CLI
+and the web page ask it questions and format the answers. Every question
+that depends on the present takes `now` as an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pendulum
+
+from .calendar import DAY, WEEK, WorkCalendar, day_of
+from .coverage import Coverage, Duty, Gap
+from .events import Event, EventBuilder, for_member
+from .model import Record, RecordedStint, Roster
+from .rotation import PRE_SEAT, Rotation, Week
+
+# The default window of feeds and `rota show`: 4 weeks back, 26 ahead.
+WEEKS_BACK = 4
+WEEKS_AHEAD = 26
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span of rotation weeks: from the Monday of `first` for `weeks` weeks."""
+
+    first: date
+    weeks: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something `rota check` reports. Gaps are problems; the rest are warnings."""
+
+    kind: str  # "gap", "record", "swap", "override", "unrecorded"
+    message: str
+    day: date | None = None
+
+    @property
+    def is_problem(self) -> bool:
+        return self.kind == "gap"
+
+
+class Schedule:
+    def __init__(self, roster: Roster, holidays: Container[date] = (), record: Record | None = None):
+        self.roster = roster
+        self.record = record or Record()
+        self.calendar = WorkCalendar(roster.timezone, roster.start, roster.handoff_time, holidays)
+        self.rotation = Rotation(roster, self.calendar, self.record)
+        self.coverage = Coverage(self.rotation)
+        self.events_builder = EventBuilder(self.coverage)
+
+    # -- windows ----------------------------------------------------------------
+    def default_window(self, now: datetime) -> Window:
+        today = self.calendar.local_date(now)
+        return Window(monday_of(today) - WEEKS_BACK * WEEK, WEEKS_BACK + WEEKS_AHEAD)
+
+    def window_bounds(self, window: Window) -> tuple[pendulum.DateTime, pendulum.DateTime]:
+        first = monday_of(window.first)
+        return self.calendar.day_start(first), self.calendar.day_start(first + window.weeks * WEEK)
+
+    # -- questions ----------------------------------------------------------------
+    def weeks(self, window: Window) -> list[Week]:
+        """The handoffs whose week lies in the window (none before the rotation starts)."""
+        first_monday = monday_of(window.first)
+        offset = (first_monday - self.roster.start).days // 7
+        return self.rotation.weeks(max(offset, 0), offset + window.weeks)
+
+    def duty(self, at: datetime) -> Duty | None:
+        return self.coverage.at(at)
+
+    def gaps(self, first: date, stop: date) -> list[Gap]:
+        return self.coverage.gaps(first, stop)
+
+    def events(self, window: Window, member: str | None = None) -> list[Event]:
+        found = self.events_builder.build(*self.window_bounds(window))
+        return for_member(found, member) if member else found
+
+    # -- the record ---------------------------------------------------------------
+    def begun(self, at: datetime) -> list[RecordedStint]:
+        """Every stint that has begun by `at`, as the record would keep it."""
+        if pendulum.instance(at) < self.rotation.handoff(0):
+            return []
+        last = self.rotation.week_at(at)
+        return [
+            RecordedStint(s.monday, s.member, s.start)
+            for s in self.rotation.stints(PRE_SEAT, last + 1)
+        ]
+
+    def unrecorded(self, at: datetime) -> list[RecordedStint]:
+        return [s for s in self.begun(at) if self.record.get(s.week) is None]
+
+    def record_disagreements(self) -> list[Finding]:
+        """Where the roster, taken alone, now gives another past than the record."""
+        if not self.record.stints:
+            return []
+        fresh = Rotation(self.roster, self.calendar)
+        found = []
+        for monday, kept in sorted(self.record.stints.items()):
+            week = self.calendar.week_index(monday)
+            if week is None or week < PRE_SEAT:
+                found.append(Finding("record", f"the record has a stint in the week of {monday.isoformat()}, "
+                                               "which is not a rotation week of this roster", monday))
+                continue
+            now_says = fresh.stint(week).member
+            if now_says != kept.member:
+                found.append(Finding("record", (
+                    f"week of {monday.isoformat()}: the record keeps {self.roster.name_of(kept.member)}, "
+                    f"the roster alone would now give {self.roster.name_of(now_says)}; the record wins"
+                ), monday))
+            if kept.member is not None and self.roster.member(kept.member) is None:
+                found.append(Finding("record", f"week of {monday.isoformat()}: {kept.member} is in the record "
+                                               "but no longer on the roster", monday))
+        return found
+
+    # -- check ----------------------------------------------------------------------
+    def check(self, now: datetime, weeks: int) -> list[Finding]:
+        """Gaps from now to `weeks` weeks ahead, and everything worth a warning."""
+        today = self.calendar.local_date(now)
+        stop = today + weeks * WEEK
+        findings: list[Finding] = []
+        reported_stints = set()
+        for gap in self.gaps(today, stop):
+            if gap.scheduled is None:
+                stint = self._stint_on(gap.day, gap.role)
+                if stint.monday in reported_stints:
+                    continue
+                reported_stints.add(stint.monday)
+                findings.append(Finding("gap", (
+                    f"stint from {day_of(stint.start).isoformat()} to {day_of(stint.end).isoformat()} "
+                    f"has nobody: {stint.reason}"
+                ), gap.day))
+            else:
+                findings.append(Finding("gap", (
+                    f"{gap.day.isoformat()}: {self.roster.name_of(gap.scheduled)}'s slot ({gap.role}) "
+                    f"has nobody: {gap.reason}"
+                ), gap.day))
+        findings += self.record_disagreements()
+        findings += [Finding("swap", n.message, self.calendar.monday(n.week)) for n in self.rotation.notices]
+        for o in self.coverage.idle_overrides(today, stop):
+            findings.append(Finding("override", (
+                f"override {o.start.isoformat()}..{o.end.isoformat()} ({self.roster.name_of(o.cover)} for "
+                f"{self.roster.name_of(o.replace)}) changes nothing: {self.roster.name_of(o.replace)} "
+                "is not on support then"
+            ), o.start))
+        pending = self.unrecorded(now)
+        if pending:
+            findings.append(Finding("unrecorded", (
+                f"{len(pending)} stint(s) have begun but are not in the record yet: run `rota record` "
+                "so that later roster edits cannot change them"
+            )))
+        return findings
+
+    def _stint_on(self, day: date, role: str):
+        duty = self.coverage.on_day(day)
+        return next(s.stint for s in duty.slots if s.role == role)
+
+
+def monday_of(day: date) -> date:
+    return day - day.weekday() * DAY

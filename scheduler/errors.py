@@ -1,0 +1,42 @@
+"""Errors a person can act on.
+
+Each carries the fields that locate it; `str()` is the one line the CLI
+prints, and `exit_code` is what the process exits with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RotaError(Exception):
+    exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class FileError(RotaError):
+    """A problem at a place in a file: `path:line: field: message`."""
+
+    def __init__(self, path: Path | str, line: int | None, field: str | None, message: str):
+        self.path, self.line, self.field = str(path), line, field
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+        self.detail = message
+
+
+class RosterInvalid(RotaError):
+    """One or more problems in a roster file; all of them are kept."""
+
+    def __init__(self, errors: list[FileError]):
+        self.errors = errors
+        more = f" (and {len(errors) - 1} more: run `rota check` to see all)" if len(errors) > 1 else ""
+        super().__init__(f"{errors[0]}{more}")
+
+
+class StaleVersion(RotaError):
+    """The file changed since the version the writer saw."""
+
+    exit_code = 3

@@ -1,0 +1,454 @@
+"""The roster file: YAML in, a validated `Roster` out, comments kept.
+
+The file is an interface people edit by hand and the web page edits by
+program, so:
+
+* every problem names the file, the line and the field
+  (``rosters/team.yaml:14: members[2].email: duplicate email ...``), and all
+  problems are collected, not just the first;
+* the document is loaded round-trip (`ruamel.yaml`), so that a program can
+  change one value and write the file back with its comments and order;
+* writes are atomic and carry the version (a hash of the bytes) the writer
+  read, so that two editors never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from . import holidaycal
+from .atomicfile import write_atomic
+from .core.model import Absence, Meeting, Member, Override, Roster, Swap
+from .errors import FileError, RosterInvalid, RotaError, StaleVersion
+
+EMAIL = re.compile(r"^[^@\s<>\"',;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+DEFAULT_TRIAGE = Meeting(time(10, 0), 15)
+DEFAULT_REVIEW = Meeting(time(11, 0), 15)
+
+TOP_KEYS = ("team", "timezone", "rotation", "meetings", "members", "overrides", "swaps")
+ROTATION_KEYS = ("start", "handoff_time", "holidays")
+MEETING_KEYS = ("time", "minutes")
+MEMBER_KEYS = ("name", "email", "joined", "left", "away")
+AWAY_KEYS = ("from", "to", "note")
+OVERRIDE_KEYS = ("from", "to", "replace", "with", "note")
+SWAP_KEYS = ("week", "member", "with_week", "with", "note")
+
+
+class BadScalar(str):
+    """A scalar YAML could not turn into what its form promised (e.g. the
+    date 2027-13-01); kept as text so validation can report it with its line."""
+
+
+def _lenient_timestamp(constructor: RoundTripConstructor, node):
+    try:
+        return RoundTripConstructor.construct_yaml_timestamp(constructor, node)
+    except ValueError:
+        return BadScalar(node.value)
+
+
+def yaml_io() -> YAML:
+    """The YAML reader/writer for rosters: round-trip, quotes and layout kept."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096  # never re-wrap long lines
+    yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+    return yaml
+
+
+@dataclass
+class RosterFile:
+    """A roster as read from disk: the values, the editable document, and
+    the version (hash of the bytes) it was read at."""
+
+    path: Path
+    roster: Roster
+    document: CommentedMap
+    version: str
+
+
+def version_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def load(path: Path | str) -> RosterFile:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RotaError(f"{path}: no such roster file (set --roster or $ROTA_ROSTER)") from None
+    except OSError as e:
+        raise RotaError(f"{path}: cannot read the roster: {e.strerror}") from None
+    return parse(data, path)
+
+
+def parse(data: bytes, path: Path | str = "<roster>") -> RosterFile:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise RosterInvalid([FileError(path, line, None, "not UTF-8 text")]) from None
+    try:
+        document = yaml_io().load(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        problem = " ".join(str(p) for p in (e.context, e.problem) if p)
+        raise RosterInvalid([FileError(path, line, None, f"not valid YAML: {problem}")]) from None
+    except YAMLError as e:
+        raise RosterInvalid([FileError(path, None, None, f"not valid YAML: {e}")]) from None
+    roster = _Validator(path).roster(document)
+    return RosterFile(Path(path), roster, document, version_of(data))
+
+
+def dump(document: CommentedMap) -> bytes:
+    out = io.StringIO()
+    yaml_io().dump(document, out)
+    return out.getvalue().encode("utf-8")
+
+
+def save(roster_file: RosterFile, document: CommentedMap) -> RosterFile:
+    """Validate `document` and write it over the file, unless the file has
+    changed since `roster_file` was read. Returns the file as now written."""
+    data = dump(document)
+    fresh = parse(data, roster_file.path)  # never write what we could not read back
+    try:
+        on_disk = version_of(roster_file.path.read_bytes())
+    except FileNotFoundError:
+        on_disk = None
+    if on_disk != roster_file.version:
+        raise StaleVersion(
+            f"{roster_file.path}: the roster changed since it was read (someone else saved it); "
+            "reload and make the change again"
+        )
+    write_atomic(roster_file.path, data)
+    return fresh
+
+
+# -- validation ------------------------------------------------------------------
+
+
+class _Validator:
+    def __init__(self, path: Path | str):
+        self.path = path
+        self.errors: list[FileError] = []
+
+    def fail(self, line: int | None, field: str, message: str) -> None:
+        self.errors.append(FileError(self.path, line, field, message))
+
+    def roster(self, doc: Any) -> Roster:
+        if not isinstance(doc, CommentedMap):
+            raise RosterInvalid([FileError(self.path, 1, None, "a roster is a YAML mapping (team:, timezone:, ...)")])
+        self.keys(doc, "", TOP_KEYS)
+        team = self.text(doc, "team", "team")
+        timezone = self.timezone(doc)
+        start, handoff_time, holidays = self.rotation(doc)
+        triage, review = self.meetings(doc)
+        members = self.members(doc, start)
+        emails = {m.email for m in members}
+        overrides = self.overrides(doc, emails)
+        swaps = self.swaps(doc, emails, start)
+        if self.errors:
+            raise RosterInvalid(self.errors)
+        return Roster(team, timezone, start, handoff_time, holidays, triage, review,
+                      tuple(members), tuple(overrides), tuple(swaps))
+
+    # -- sections ----------------------------------------------------------------
+    def timezone(self, doc) -> str | None:
+        zone = self.text(doc, "timezone", "timezone")
+        if zone is None:
+            return None
+        try:
+            pendulum.timezone(zone)
+        except (ValueError, pendulum.tz.exceptions.TimezoneError):
+            self.fail(line_of(doc, "timezone"), "timezone",
+                      f"unknown time zone {zone!r}: use an IANA name such as America/New_York")
+            return None
+        return zone
+
+    def rotation(self, doc):
+        section = self.section(doc, "rotation", required=True)
+        if section is None:
+            return None, None, None
+        self.keys(section, "rotation.", ROTATION_KEYS)
+        start = self.date(section, "start", "rotation.start")
+        if start is not None and start.weekday() != 0:
+            self.fail(line_of(section, "start"), "rotation.start",
+                      f"{start.isoformat()} is a {start:%A}; the first handoff day must be a Monday")
+        handoff = self.clock(section, "handoff_time", "rotation.handoff_time")
+        holidays = None
+        if "holidays" in section:
+            value = section["holidays"]
+            if value in (None, False) or (isinstance(value, str) and value.strip().lower() in ("none", "")):
+                holidays = None
+            elif isinstance(value, str) and holidaycal.supported(value.strip()):
+                holidays = value.strip().upper()
+            else:
+                self.fail(line_of(section, "holidays"), "rotation.holidays",
+                          f"{value!r} is not a country code the holidays package knows (e.g. US, GB, DE), nor 'none'")
+        return start, handoff, holidays
+
+    def meetings(self, doc):
+        section = self.section(doc, "meetings", required=False)
+        if section is None:
+            return DEFAULT_TRIAGE, DEFAULT_REVIEW
+        self.keys(section, "meetings.", ("daily_triage", "weekly_review"))
+        return (self.meeting(section, "daily_triage", DEFAULT_TRIAGE),
+                self.meeting(section, "weekly_review", DEFAULT_REVIEW))
+
+    def meeting(self, section, key, default: Meeting) -> Meeting:
+        field = f"meetings.{key}"
+        m = self.section(section, key, required=False, field=field)
+        if m is None:
+            return default
+        self.keys(m, field + ".", MEETING_KEYS)
+        at = self.clock(m, "time", field + ".time", default=default.at)
+        minutes = self.integer(m, "minutes", field + ".minutes", 1, 480, default=default.minutes)
+        return Meeting(at or default.at, minutes or default.minutes)
+
+    def members(self, doc, start: date | None) -> list[Member]:
+        seq = self.sequence(doc, "members", "members", required=True)
+        if seq is None:
+            return []
+        if not seq:
+            self.fail(line_of(doc, "members"), "members", "the roster needs at least one member")
+        members, seen = [], {}
+        for i, item in enumerate(seq):
+            field = f"members[{i}]"
+            if not self.is_map(item, seq, i, field):
+                continue
+            self.keys(item, field + ".", MEMBER_KEYS)
+            name = self.text(item, "name", field + ".name")
+            email = self.email(item, "email", field + ".email")
+            if email is not None:
+                if email in seen:
+                    self.fail(line_of(item, "email"), field + ".email",
+                              f"duplicate email {email} (also members[{seen[email]}])")
+                    email = None
+                else:
+                    seen[email] = i
+            joined = self.date(item, "joined", field + ".joined", required=False) or start
+            left = self.date(item, "left", field + ".left", required=False)
+            if joined and left and left < joined:
+                self.fail(line_of(item, "left"), field + ".left",
+                          f"left {left.isoformat()} is before joined {joined.isoformat()}")
+            away = self.absences(item, field)
+            if name and email and joined:
+                members.append(Member(name, email, joined, left, tuple(away)))
+        return members
+
+    def absences(self, item, field) -> list[Absence]:
+        seq = self.sequence(item, "away", field + ".away", required=False)
+        found = []
+        for j, a in enumerate(seq or ()):
+            where = f"{field}.away[{j}]"
+            if not self.is_map(a, seq, j, where):
+                continue
+            self.keys(a, where + ".", AWAY_KEYS)
+            first, last = self.span(a, where)
+            note = self.text(a, "note", where + ".note", required=False) or ""
+            if first and last:
+                found.append(Absence(first, last, note))
+        return found
+
+    def overrides(self, doc, emails: set[str]) -> list[Override]:
+        seq = self.sequence(doc, "overrides", "overrides", required=False)
+        found = []
+        for i, o in enumerate(seq or ()):
+            where = f"overrides[{i}]"
+            if not self.is_map(o, seq, i, where):
+                continue
+            self.keys(o, where + ".", OVERRIDE_KEYS)
+            first, last = self.span(o, where)
+            replace = self.member_ref(o, "replace", where, emails)
+            cover = self.member_ref(o, "with", where, emails)
+            if replace and cover and replace == cover:
+                self.fail(line_of(o, "with"), where + ".with", f"{cover} cannot cover for themselves")
+                continue
+            note = self.text(o, "note", where + ".note", required=False) or ""
+            if first and last and replace and cover:
+                found.append(Override(first, last, replace, cover, note))
+        return found
+
+    def swaps(self, doc, emails: set[str], start: date | None) -> list[Swap]:
+        seq = self.sequence(doc, "swaps", "swaps", required=False)
+        found = []
+        for i, s in enumerate(seq or ()):
+            where = f"swaps[{i}]"
+            if not self.is_map(s, seq, i, where):
+                continue
+            self.keys(s, where + ".", SWAP_KEYS)
+            week = self.week(s, "week", where, start)
+            other_week = self.week(s, "with_week", where, start)
+            member = self.member_ref(s, "member", where, emails)
+            other = self.member_ref(s, "with", where, emails)
+            if week and other_week and week == other_week:
+                self.fail(line_of(s, "with_week"), where + ".with_week", "a swap needs two different weeks")
+                continue
+            if member and other and member == other:
+                self.fail(line_of(s, "with"), where + ".with", "a swap needs two different members")
+                continue
+            note = self.text(s, "note", where + ".note", required=False) or ""
+            if week and other_week and member and other:
+                found.append(Swap(week, member, other_week, other, note))
+        return found
+
+    # -- fields ----------------------------------------------------------------------
+    def keys(self, m: CommentedMap, prefix: str, allowed: tuple[str, ...]) -> None:
+        for key in m:
+            if key in allowed:
+                continue
+            hint = difflib.get_close_matches(str(key), allowed, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; expected one of: {', '.join(allowed)}"
+            line = m.lc.key(key)[0] + 1 if isinstance(key, str) else line_of(m, key)
+            self.fail(line, f"{prefix}{key}", f"unknown key{suggestion}")
+
+    def section(self, m, key, required: bool, field: str | None = None):
+        field = field or key
+        if key not in m:
+            if required:
+                self.fail(line_of(m), field, "missing")
+            return None
+        value = m[key]
+        if not isinstance(value, CommentedMap):
+            self.fail(line_of(m, key), field, "expected a mapping of keys to values")
+            return None
+        return value
+
+    def sequence(self, m, key, field, required: bool):
+        if key not in m or m[key] is None:
+            if required:
+                self.fail(line_of(m), field, "missing")
+            return None
+        value = m[key]
+        if not isinstance(value, CommentedSeq):
+            self.fail(line_of(m, key), field, "expected a list")
+            return None
+        return value
+
+    def is_map(self, item, seq, i, field) -> bool:
+        if isinstance(item, CommentedMap):
+            return True
+        self.fail(seq.lc.item(i)[0] + 1, field, "expected a mapping (key: value, ...)")
+        return False
+
+    def text(self, m, key, field, required=True) -> str | None:
+        if key not in m or m[key] is None:
+            if required:
+                self.fail(line_of(m), field, "missing")
+            return None
+        value = m[key]
+        if isinstance(value, (bool, dict, list)) or not isinstance(value, (str, int, float)):
+            self.fail(line_of(m, key), field, "expected text")
+            return None
+        value = str(value).strip()
+        if not value and required:
+            self.fail(line_of(m, key), field, "must not be empty")
+            return None
+        if CONTROL.search(value):
+            self.fail(line_of(m, key), field, "must not contain line breaks or control characters")
+            return None
+        if len(value) > 500:
+            self.fail(line_of(m, key), field, "is too long (500 characters at most)")
+            return None
+        return value
+
+    def email(self, m, key, field) -> str | None:
+        value = self.text(m, key, field)
+        if value is None:
+            return None
+        if not EMAIL.match(value):
+            self.fail(line_of(m, key), field, f"{value!r} is not an email address")
+            return None
+        return value.lower()
+
+    def member_ref(self, m, key, where, emails) -> str | None:
+        email = self.email(m, key, f"{where}.{key}")
+        if email is not None and email not in emails:
+            self.fail(line_of(m, key), f"{where}.{key}", f"{email} is not a member of this roster")
+            return None
+        return email
+
+    def date(self, m, key, field, required=True) -> date | None:
+        if key not in m or m[key] is None:
+            if required:
+                self.fail(line_of(m), field, "missing")
+            return None
+        value = m[key]
+        if isinstance(value, datetime):
+            self.fail(line_of(m, key), field, f"expected a date (YYYY-MM-DD), not a date and time: {value}")
+            return None
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str) and not isinstance(value, BadScalar):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.fail(line_of(m, key), field, f"{str(value)!r} is not a valid date (YYYY-MM-DD)")
+        return None
+
+    def span(self, m, where) -> tuple[date | None, date | None]:
+        first = self.date(m, "from", where + ".from")
+        last = self.date(m, "to", where + ".to")
+        if first and last and last < first:
+            self.fail(line_of(m, "to"), where + ".to", f"{last.isoformat()} is before from {first.isoformat()}")
+            return None, None
+        return first, last
+
+    def week(self, m, key, where, start) -> date | None:
+        day = self.date(m, key, f"{where}.{key}")
+        if day is None or start is None:
+            return None
+        if day.weekday() != 0 or day < start:
+            self.fail(line_of(m, key), f"{where}.{key}",
+                      f"{day.isoformat()} is not the Monday of a rotation week (on or after {start.isoformat()})")
+            return None
+        return day
+
+    def clock(self, m, key, field, default: time | None = None) -> time | None:
+        if key not in m:
+            if default is None:
+                self.fail(line_of(m), field, "missing")
+            return default
+        value = m[key]
+        match = CLOCK.match(value.strip()) if isinstance(value, str) else None
+        if not match:
+            self.fail(line_of(m, key), field, f"{value!r} is not a time of day: write it quoted, like \"09:00\"")
+            return None
+        return time(int(match.group(1)), int(match.group(2)))
+
+    def integer(self, m, key, field, low, high, default: int) -> int | None:
+        if key not in m:
+            return default
+        value = m[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(line_of(m, key), field, f"{value!r} is not a whole number from {low} to {high}")
+            return None
+        return value
+
+
+def line_of(m, key=None) -> int | None:
+    """1-based line of `m[key]`'s value, or of `m` itself."""
+    try:
+        if key is not None and key in m:
+            return m.lc.value(key)[0] + 1
+        return m.lc.line + 1
+    except (AttributeError, KeyError, TypeError):
+        return None

@@ -1,0 +1,55 @@
+"""A team on disk: the roster file and the files rota keeps beside it.
+
+``rosters/team.yaml``            the roster people edit
+``rosters/team.record.jsonl``    stints that have begun (see `recordfile`)
+
+`Team.load` reads them and builds the `Schedule` every command asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import holidaycal, recordfile, rosterfile
+from .core import Record, RecordedStint, Schedule
+from .rosterfile import RosterFile
+
+
+@dataclass
+class Team:
+    roster_file: RosterFile
+    record: Record
+
+    @classmethod
+    def load(cls, path: Path | str) -> Team:
+        roster_file = rosterfile.load(path)
+        return cls(roster_file, recordfile.load(recordfile.path_for(roster_file.path)))
+
+    @property
+    def path(self) -> Path:
+        return self.roster_file.path
+
+    @property
+    def roster(self):
+        return self.roster_file.roster
+
+    @property
+    def record_path(self) -> Path:
+        return recordfile.path_for(self.path)
+
+    def schedule(self) -> Schedule:
+        return Schedule(self.roster, holidaycal.calendar(self.roster.holidays), self.record)
+
+    def stamp(self) -> datetime:
+        """When the roster or its record last changed: the feeds' DTSTAMP."""
+        times = [p.stat().st_mtime for p in (self.path, self.record_path) if p.exists()]
+        return datetime.fromtimestamp(int(max(times)), tz=timezone.utc)
+
+    def record_begun(self, at: datetime, now: datetime) -> list[RecordedStint]:
+        """Write every stint begun by `at` that the record lacks; returns those."""
+        added = recordfile.add(self.record_path, self.record, self.schedule().begun(at), now)
+        if added:
+            self.record = recordfile.load(self.record_path)
+        return added

@@ -1,0 +1,20 @@
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Keep the holidays cache (and anything else under the cache dir) out of the
+# user's home while testing.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rota-test-cache-")
+os.environ.pop("ROTA_ROSTER", None)
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture
+def roster_dir(tmp_path):
+    d = tmp_path / "rosters"
+    d.mkdir()
+    return d
