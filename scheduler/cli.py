@@ -1,0 +1,248 @@
+"""The `rota` command: a thin shell over the core.
+
+It reads the clock once, turns arguments into values, asks the schedule,
+prints the answer, and maps errors to one line on stderr and an exit code:
+0 fine, 1 problems found (gaps, a sync that did not converge), 2 bad input.
+Modules that talk to outside systems are imported only by the commands
+that use them, so `rota who` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pendulum
+
+from .core import Schedule, Window, monday_of
+from .errors import RotaError
+
+DEFAULT_ROSTER = "rosters/example.yaml"
+MAX_WEEKS = 52 * 20
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    now = pendulum.now("UTC")  # the only clock read; everything below takes it as a value
+    try:
+        return args.run(args, now)
+    except RotaError as e:
+        print(f"rota: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # `rota show | head`: the reader left, nothing to report
+        return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rota", description="A staggered two-week pair rotation for a support team.")
+    p.add_argument("--version", action="version", version=f"rota {__import__('scheduler').__version__}")
+    commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    show = commands.add_parser("show", help="the rotation week by week")
+    _roster_arg(show)
+    _window_args(show)
+    show.add_argument("--format", choices=("table", "json"), default="table")
+    show.add_argument("--explain", action="store_true", help="say why each person was picked")
+    show.set_defaults(run=cmd_show)
+
+    who = commands.add_parser("who", help="who is on support at an instant")
+    _roster_arg(who)
+    who.add_argument("--at", metavar="DATETIME", help="ISO 8601; without an offset, the roster's local time (default: now)")
+    who.add_argument("--format", choices=("text", "json"), default="text")
+    who.set_defaults(run=cmd_who)
+
+    feed = commands.add_parser("ics", help="an ICS feed of the rotation and meetings")
+    _roster_arg(feed)
+    feed.add_argument("--member", metavar="EMAIL", help="only this member's stints and meetings")
+    _window_args(feed)
+    feed.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    feed.set_defaults(run=cmd_ics)
+
+    check = commands.add_parser("check", help="validate the roster and report gaps ahead (exit 1 on any)")
+    _roster_arg(check)
+    check.add_argument("--weeks", type=_weeks, default=26, metavar="N", help="how far ahead (default 26)")
+    check.add_argument("--at", metavar="DATETIME", help="check as of this instant (default: now)")
+    check.set_defaults(run=cmd_check)
+
+    record = commands.add_parser("record", help="record every stint begun by an instant")
+    _roster_arg(record)
+    record.add_argument("--at", metavar="DATETIME", help="default: now")
+    record.set_defaults(run=cmd_record)
+    return p
+
+
+def _roster_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--roster", metavar="PATH", default=None,
+                   help=f"the roster file (default: $ROTA_ROSTER, else {DEFAULT_ROSTER})")
+
+
+def _window_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                   help="first week (the week containing DATE; default: 4 weeks ago)")
+    p.add_argument("--weeks", type=_weeks, metavar="N", help="how many weeks (default: to 26 weeks ahead)")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _weeks(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_WEEKS:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of weeks from 1 to {MAX_WEEKS}")
+    return n
+
+
+# -- shared steps -------------------------------------------------------------------
+def roster_path(args) -> Path:
+    return Path(args.roster or os.environ.get("ROTA_ROSTER") or DEFAULT_ROSTER)
+
+
+def load_team(args):
+    from .team import Team
+
+    return Team.load(roster_path(args))
+
+
+def instant(text: str | None, schedule: Schedule, now: datetime, option: str = "--at") -> pendulum.DateTime:
+    """`text` as an instant: ISO 8601, local to the roster when it has no offset."""
+    if text is None or text == "now":
+        return pendulum.instance(now)
+    try:
+        parsed = pendulum.parse(text, tz=schedule.calendar.tz)
+    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        raise RotaError(f"{option}: {text!r} is not a date and time (e.g. 2027-03-10T10:00 or 2027-03-10T15:00Z)") from None
+    if not isinstance(parsed, datetime):
+        parsed = schedule.calendar.day_start(parsed) if isinstance(parsed, date) else None
+    if parsed is None:
+        raise RotaError(f"{option}: {text!r} is not a date and time")
+    return parsed
+
+
+def window(args, schedule: Schedule, now: datetime) -> Window:
+    default = schedule.default_window(now)
+    if args.start is None:
+        return Window(default.first, args.weeks or default.weeks)
+    if args.weeks:
+        return Window(monday_of(args.start), args.weeks)
+    # From a given week to the default end (26 weeks ahead), at least one week.
+    end = default.first + timedelta(weeks=default.weeks)
+    return Window(monday_of(args.start), max(1, (end - monday_of(args.start)).days // 7))
+
+
+def emit(text: str | bytes) -> None:
+    if isinstance(text, bytes):
+        sys.stdout.buffer.write(text)
+    else:
+        sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+# -- commands -----------------------------------------------------------------------
+def cmd_show(args, now) -> int:
+    from . import report
+
+    team = load_team(args)
+    schedule = team.schedule()
+    weeks = schedule.weeks(window(args, schedule, now))
+    if args.format == "json":
+        emit(json.dumps(report.show_json(schedule, weeks), indent=2) + "\n")
+    else:
+        emit(report.show_table(schedule, weeks, now, explain=args.explain))
+    return 0
+
+
+def cmd_who(args, now) -> int:
+    from . import report
+
+    schedule = load_team(args).schedule()
+    at = instant(args.at, schedule, now)
+    duty = schedule.duty(at)
+    if args.format == "json":
+        emit(json.dumps(report.who_json(schedule, at, duty), indent=2) + "\n")
+    else:
+        emit(report.who_text(schedule, at, duty))
+    return 0
+
+
+def cmd_ics(args, now) -> int:
+    from . import icsfeed
+    from .atomicfile import write_atomic
+
+    team = load_team(args)
+    schedule = team.schedule()
+    roster = team.roster
+    name = f"{roster.team} support"
+    if args.member:
+        email = args.member.strip().lower()
+        member = roster.member(email)
+        if member is None:
+            raise RotaError(f"--member: {args.member} is not on the roster {team.path}")
+        name = f"{member.name}: {roster.team} support"
+        events = schedule.events(window(args, schedule, now), member=email)
+    else:
+        events = schedule.events(window(args, schedule, now))
+    data = icsfeed.render(events, name=name, timezone=roster.timezone, stamp=team.stamp(),
+                          description=f"{roster.team} support rotation, daily triage and weekly review")
+    if args.output:
+        try:
+            write_atomic(Path(args.output), data)
+        except OSError as e:
+            raise RotaError(f"{args.output}: cannot write the feed: {e.strerror}") from None
+        print(f"Wrote {len(events)} events to {args.output}", file=sys.stderr)
+    else:
+        emit(data)
+    return 0
+
+
+def cmd_check(args, now) -> int:
+    from . import report
+    from .errors import RosterInvalid
+
+    path = roster_path(args)
+    try:
+        team = load_team(args)
+    except RosterInvalid as e:
+        for error in e.errors:
+            print(error, file=sys.stderr)
+        print(f"{len(e.errors)} problem(s) in {path}.", file=sys.stderr)
+        return 2
+    schedule = team.schedule()
+    findings = schedule.check(instant(args.at, schedule, now), args.weeks)
+    emit(report.check_text(str(path), findings, args.weeks))
+    return 1 if any(f.is_problem for f in findings) else 0
+
+
+def cmd_record(args, now) -> int:
+    team = load_team(args)
+    schedule = team.schedule()
+    at = instant(args.at, schedule, now)
+    try:
+        added = team.record_begun(at, now)
+    except OSError as e:
+        raise RotaError(f"{team.record_path}: cannot write the record: {e.strerror}") from None
+    if not added:
+        print(f"Nothing to record: every stint begun by {at.isoformat()} is already in {team.record_path}.")
+        return 0
+    roster = team.roster
+    for stint in added:
+        print(f"Recorded week of {stint.week.isoformat()}: {roster.name_of(stint.member)}")
+    print(f"{len(added)} stint(s) added to {team.record_path}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""The `rota` command as people and scripts use it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import icalendar
+import pytest
+from rosters import away, member, team, yaml_text
+
+from scheduler.cli import main
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def roster(roster_dir):
+    path = roster_dir / "team.yaml"
+    path.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", holidays="US")))
+    return path
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_show_json_has_the_documented_shape(capsys, roster):
+    code, out, _ = run(capsys, "show", "--roster", roster, "--from", "2027-01-11", "--weeks", "2", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["team"] == "Platform experts" and data["timezone"] == "America/New_York"
+    w1, w2 = data["weeks"]
+    assert w1 == {
+        "start": "2027-01-11", "handoff": "2027-01-11T09:00:00-05:00", "holiday": None,
+        "incoming": "cy@example.gov", "continuing": "bob@example.gov", "outgoing": "ada@example.gov",
+        "gaps": [], "overrides": [], "recorded": False,
+        "reason": "waited longest, never served (joined 2027-01-04)",
+    }
+    assert w2["handoff"] == "2027-01-19T09:00:00-05:00" and w2["holiday"] == "Martin Luther King Jr. Day"
+
+
+def test_show_json_uses_null_for_a_gap(capsys, roster_dir):
+    path = roster_dir / "t.yaml"
+    path.write_text(yaml_text(team("Ada")))
+    _, out, _ = run(capsys, "show", "--roster", path, "--from", "2027-01-04", "--weeks", "2", "--format", "json")
+    weeks = json.loads(out)["weeks"]
+    assert weeks[0]["incoming"] is None and weeks[0]["continuing"] == "ada@example.gov"
+    assert weeks[1]["continuing"] is None
+
+
+def test_show_table_marks_the_current_week_and_explains(capsys, roster):
+    code, out, _ = run(capsys, "show", "--roster", roster, "--from", "2027-01-04", "--weeks", "3", "--explain")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Platform experts support rotation (America/New_York)"
+    assert any(line.startswith("  2027-01-18  Tue 09:00 EST  Di") and "Martin Luther King Jr. Day: handoff moved" in line
+               for line in lines)
+    assert any("why Cy: waited longest, never served" in line for line in lines)
+
+
+def test_who_text_and_json_at_an_instant(capsys, roster):
+    code, out, _ = run(capsys, "who", "--roster", roster, "--at", "2027-01-12T10:00")
+    assert code == 0
+    assert "Cy <cy@example.gov>  (week 1 of 2, until Tue 26 Jan 2027 09:00 EST)" not in out  # 25 Jan is a Monday
+    assert "Cy <cy@example.gov>  (week 1 of 2, until Mon 25 Jan 2027 09:00 EST)" in out
+    assert "Bob <bob@example.gov>  (week 2 of 2, until Tue 19 Jan 2027 09:00 EST)" in out
+    assert "Next handoff Tue 19 Jan 2027 09:00 EST: Di rotates in, Bob rotates out." in out
+    _, out, _ = run(capsys, "who", "--roster", roster, "--at", "2027-01-12T15:00:00Z", "--format", "json")
+    data = json.loads(out)
+    assert data["at"] == "2027-01-12T15:00:00+00:00"
+    assert [(s["email"], s["stint_week"]) for s in data["on_support"]] == [("cy@example.gov", 1), ("bob@example.gov", 2)]
+    assert data["next_handoff"] == {"at": "2027-01-19T09:00:00-05:00", "incoming": "di@example.gov",
+                                    "continuing": "cy@example.gov", "outgoing": "bob@example.gov"}
+
+
+def test_who_shows_a_cover(capsys, roster_dir):
+    path = roster_dir / "t.yaml"
+    path.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", overrides=[
+        {"from": "2027-01-12", "to": "2027-01-13", "replace": "bob@example.gov", "with": "ada@example.gov"}])))
+    _, out, _ = run(capsys, "who", "--roster", path, "--at", "2027-01-12T10:00")
+    assert "Ada <ada@example.gov>, covering for Bob until 2027-01-13" in out
+
+
+def test_check_reports_gaps_ahead_and_exits_1(capsys, roster_dir):
+    # In the stint from 2027-01-18 Cy continues and everyone else is away on some day of it.
+    path = roster_dir / "t.yaml"
+    path.write_text(yaml_text(team(
+        member("Ada", away=[away("2027-01-27", "2027-01-27")]),
+        member("Bob", away=[away("2027-01-20", "2027-01-20")]),
+        "Cy",
+        member("Di", away=[away("2027-01-18", "2027-02-12")]),
+    )))
+    code, out, _ = run(capsys, "check", "--roster", path, "--weeks", "8", "--at", "2027-01-05T12:00")
+    assert code == 1
+    assert f"{path}: gap: stint from 2027-01-18 to 2027-02-01 has nobody: nobody available: Di (away 2027-01-18)" in out
+    assert out.splitlines()[-1] == "1 gap(s) in the next 8 weeks."
+    # Looking only at the next week, there is nothing to report.
+    code, out, _ = run(capsys, "check", "--roster", path, "--weeks", "1", "--at", "2027-01-05T12:00")
+    assert code == 0 and out.splitlines()[-1] == "OK: the roster is valid and has no gaps in the next 1 weeks."
+
+
+def test_check_lists_every_roster_error_and_exits_2(capsys, roster_dir):
+    path = roster_dir / "bad.yaml"
+    path.write_text("team: T\ntimezone: Nowhere\nrotation:\n  start: 2027-01-05\n  handoff_time: \"09:00\"\nmembers: []\n")
+    code, out, err = run(capsys, "check", "--roster", path)
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0] == f"{path}:2: timezone: unknown time zone 'Nowhere': use an IANA name such as America/New_York"
+    assert lines[1].startswith(f"{path}:4: rotation.start:")
+    assert lines[2] == f"{path}:6: members: the roster needs at least one member"
+    assert lines[-1] == f"3 problem(s) in {path}."
+
+
+def test_errors_are_one_line_on_stderr_without_a_traceback(roster_dir):
+    bad = roster_dir / "bad.yaml"
+    bad.write_text("team: T\ntimezone: UTC\nrotation:\n  start: 2027-01-05\n  handoff_time: \"09:00\"\nmembers:\n  - {name: A, email: a@example.gov}\n")
+    for args in (["who", "--roster", str(bad)], ["show", "--roster", str(roster_dir / "missing.yaml")],
+                 ["who", "--roster", str(bad).replace("bad", "nope"), "--at", "x"]):
+        proc = subprocess.run([sys.executable, "-m", "scheduler.cli", *args], capture_output=True, text=True, cwd=REPO)
+        assert proc.returncode == 2
+        assert proc.stdout == ""
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert "Traceback" not in proc.stderr and proc.stderr.startswith("rota: ")
+
+
+def test_a_bad_at_is_a_clear_error(capsys, roster):
+    code, _, err = run(capsys, "who", "--roster", roster, "--at", "next tuesday")
+    assert code == 2 and "--at: 'next tuesday' is not a date and time" in err
+
+
+def test_roster_defaults_to_env_then_example(capsys, roster, monkeypatch):
+    monkeypatch.setenv("ROTA_ROSTER", str(roster))
+    _, out, _ = run(capsys, "show", "--from", "2027-01-04", "--weeks", "1", "--format", "json")
+    assert json.loads(out)["weeks"][0]["incoming"] == "bob@example.gov"
+    monkeypatch.delenv("ROTA_ROSTER")
+    monkeypatch.chdir(REPO)
+    code, out, _ = run(capsys, "show", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["team"] == "Platform experts" and len(data["weeks"]) == 30
+
+
+def test_ics_to_a_file_and_for_a_member(capsys, roster, tmp_path):
+    out_file = tmp_path / "team.ics"
+    code, _, err = run(capsys, "ics", "--roster", roster, "--from", "2027-01-04", "--weeks", "4", "-o", out_file)
+    assert code == 0 and "events to" in err
+    cal = icalendar.Calendar.from_ical(out_file.read_bytes())
+    assert len(list(cal.walk("VEVENT"))) > 20
+    code, out, _ = run(capsys, "ics", "--roster", roster, "--member", "CY@example.gov", "--from", "2027-01-04", "--weeks", "4")
+    cal = icalendar.Calendar.from_ical(out.encode())
+    assert str(cal["X-WR-CALNAME"]) == "Cy: Platform experts support"
+    code, _, err = run(capsys, "ics", "--roster", roster, "--member", "zed@example.gov")
+    assert code == 2 and "zed@example.gov is not on the roster" in err
+
+
+def test_ics_is_byte_identical_for_the_same_files(capsys, roster):
+    a = run(capsys, "ics", "--roster", roster, "--from", "2027-01-04", "--weeks", "8")[1]
+    b = run(capsys, "ics", "--roster", roster, "--from", "2027-01-04", "--weeks", "8")[1]
+    assert a == b
+
+
+def test_record_writes_begun_stints_once_and_they_survive_roster_edits(capsys, roster):
+    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2027-01-12T12:00")
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "Recorded week of 2026-12-28: Ada", "Recorded week of 2027-01-04: Bob", "Recorded week of 2027-01-11: Cy"]
+    record = roster.with_name("team.record.jsonl")
+    lines = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [(r["week"], r["member"]) for r in lines] == [
+        ("2026-12-28", "ada@example.gov"), ("2027-01-04", "bob@example.gov"), ("2027-01-11", "cy@example.gov")]
+    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2027-01-12T12:00")
+    assert out.startswith("Nothing to record")
+    # The team reorders the roster and gives Cy a day off that week; the past holds.
+    roster.write_text(yaml_text(team("Di", member("Cy", away=[away("2027-01-13", "2027-01-13")]), "Bob", "Ada")))
+    _, out, _ = run(capsys, "show", "--roster", roster, "--from", "2027-01-11", "--weeks", "1", "--format", "json")
+    week = json.loads(out)["weeks"][0]
+    assert (week["incoming"], week["recorded"]) == ("cy@example.gov", True)
+    assert week["gaps"] == [{"date": "2027-01-13", "role": "incoming", "member": "cy@example.gov", "reason": "Cy is away"}]
+    code, out, _ = run(capsys, "check", "--roster", roster, "--weeks", "1")
+    assert "warning (record)" in out
+
+
+def test_a_corrupt_record_names_its_line(capsys, roster):
+    roster.with_name("team.record.jsonl").write_text('{"week": "2027-01-04", "member": null, "handoff": "2027-01-04T09:00:00-05:00"}\n{oops\n')
+    code, _, err = run(capsys, "who", "--roster", roster)
+    assert code == 2 and "team.record.jsonl:2: not valid JSON" in err
+
+
+def test_the_console_script_is_installed():
+    script = Path(sys.executable).parent / "rota"
+    proc = subprocess.run([str(script), "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("rota ")
