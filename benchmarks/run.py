@@ -1,0 +1,112 @@
+"""rota's benchmarks: run with `python benchmarks/run.py` (after installing rota).
+
+Each benchmark prints its figure next to its target and says PASS or FAIL;
+the exit code is 1 if any target is missed. Times are the median of several
+runs (and the best, for reference); nothing here runs in the test suite.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, time as clock, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from scheduler import holidaycal  # noqa: E402
+from scheduler.core import Absence, Meeting, Member, Roster, Schedule, Window  # noqa: E402
+
+results: list[tuple[str, float, float, str]] = []
+
+
+def measure(runs: int, fn) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        gc.collect()  # start each run from the same heap, so runs differ less
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times)
+
+
+def report(name: str, median: float, best: float, target: float, unit: str = "ms") -> None:
+    scale, digits = (1000, 1) if unit == "ms" else (1, 3)
+    ok = median <= target
+    results.append((name, median, target, "PASS" if ok else "FAIL"))
+    print(f"{'PASS' if ok else 'FAIL'}  {name}: median {median * scale:.{digits}f} {unit} "
+          f"(best {best * scale:.{digits}f} {unit}; target < {target * scale:g} {unit})")
+
+
+def big_roster(members: int = 50, absences: int = 200, years: int = 10) -> Roster:
+    rng = random.Random(2027)
+    start = date(2027, 1, 4)
+    people = [[f"Member {i}", f"m{i}@example.gov", []] for i in range(members)]
+    for _ in range(absences):
+        first = start + timedelta(days=rng.randrange(years * 365))
+        people[rng.randrange(members)][2].append(Absence(first, first + timedelta(days=rng.randrange(1, 15))))
+    return Roster(
+        team="Benchmark", timezone="America/New_York", start=start, handoff_time=clock(9, 0), holidays="US",
+        daily_triage=Meeting(clock(10, 0), 15), weekly_review=Meeting(clock(11, 0), 15),
+        members=tuple(Member(n, e, start, None, tuple(a)) for n, e, a in people),
+    )
+
+
+def bench_rotation() -> None:
+    roster = big_roster()
+    holidays = holidaycal.calendar("US")
+    weeks = 52 * 10
+
+    def compute():
+        s = Schedule(roster, holidays)
+        s.rotation.stints(-1, weeks)
+
+    compute()  # warm the holiday cache: it is built once per process
+    median, best = measure(30, compute)
+    report("10 years, 50 members, 200 absences, computed in-process", median, best, 0.050)
+
+
+def bench_feed() -> None:
+    from scheduler import icsfeed
+    from scheduler.team import Team
+
+    team = Team.load(REPO / "rosters" / "example.yaml")
+    stamp = team.stamp()
+
+    def build():
+        s = team.schedule()
+        events = s.events(Window(date(2026, 11, 30), 52))
+        return icsfeed.render(events, name="Platform experts support", timezone=team.roster.timezone, stamp=stamp)
+
+    data = build()
+    median, best = measure(30, build)
+    count = data.count(b"BEGIN:VEVENT")
+    report(f"52-week team feed built ({count} events, {len(data) // 1024} KiB)", median, best, 0.100)
+
+
+def bench_who() -> None:
+    script = Path(sys.executable).parent / "rota"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "scheduler.cli"]
+    command += ["who", "--roster", str(REPO / "rosters" / "example.yaml")]
+    subprocess.run(command, check=True, capture_output=True)  # warm the OS file cache and the holiday cache
+    median, best = measure(10, lambda: subprocess.run(command, check=True, capture_output=True))
+    report("`rota who` as a whole process", median, best, 0.5, unit="s")
+
+
+def main() -> int:
+    print(f"rota benchmarks on Python {sys.version.split()[0]}")
+    bench_rotation()
+    bench_feed()
+    bench_who()
+    failed = [r for r in results if r[3] == "FAIL"]
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
