@@ -319,26 +319,20 @@ class _Validator:
             line = m.lc.key(key)[0] + 1 if isinstance(key, str) else line_of(m, key)
             self.fail(line, f"{prefix}{key}", f"unknown key{suggestion}")
 
-    def section(self, m, key, required: bool, field: str | None = None):
-        field = field or key
-        if key not in m:
-            if required:
-                self.fail(line_of(m), field, "missing")
-            return None
-        value = m[key]
-        if not isinstance(value, CommentedMap):
-            self.fail(line_of(m, key), field, "expected a mapping of keys to values")
-            return None
-        return value
+    def section(self, m, key, required: bool, field: str | None = None) -> CommentedMap | None:
+        return self.container(m, key, field or key, required, CommentedMap, "expected a mapping of keys to values")
 
-    def sequence(self, m, key, field, required: bool):
+    def sequence(self, m, key, field, required: bool) -> CommentedSeq | None:
+        return self.container(m, key, field, required, CommentedSeq, "expected a list")
+
+    def container(self, m, key, field, required: bool, kind: type, expected: str):
         if key not in m or m[key] is None:
             if required:
                 self.fail(line_of(m), field, "missing")
             return None
         value = m[key]
-        if not isinstance(value, CommentedSeq):
-            self.fail(line_of(m, key), field, "expected a list")
+        if not isinstance(value, kind):
+            self.fail(line_of(m, key), field, expected)
             return None
         return value
 
