@@ -13,7 +13,8 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, time as clock, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,6 +24,12 @@ from scheduler import holidaycal  # noqa: E402
 from scheduler.core import Absence, Meeting, Member, Roster, Schedule, Window  # noqa: E402
 
 results: list[tuple[str, float, float, str]] = []
+
+
+def count(name: str, value: int, target: int, unit: str) -> None:
+    ok = value <= target
+    results.append((name, value, target, "PASS" if ok else "FAIL"))
+    print(f"{'PASS' if ok else 'FAIL'}  {name}: {value} {unit} (target <= {target})")
 
 
 def measure(runs: int, fn) -> tuple[float, float]:
@@ -98,11 +105,50 @@ def bench_who() -> None:
     report("`rota who` as a whole process", median, best, 0.5, unit="s")
 
 
+def bench_zendesk_requests() -> None:
+    """Request counts against the fake Zendesk of the tests (real zenpy, real HTTP)."""
+    import io
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from fakes.zendesk import FakeZendesk
+    from rosters import team, yaml_text
+
+    from scheduler import zendesksync
+    from scheduler.team import Team
+    from scheduler.zendesk import Credentials, ZendeskClient
+
+    names = ("Ada", "Bob", "Cy", "Di")
+    with FakeZendesk() as fake, tempfile.TemporaryDirectory() as tmp:
+        ids = {n: fake.add_user(n, f"{n.lower()}@example.gov") for n in names}
+        group = fake.add_group("Platform experts")
+        for n in ("Ada", "Bob"):
+            fake.add_membership(ids[n], group)
+        for i in range(98):
+            fake.add_membership(fake.add_user(f"Agent {i}", f"agent{i}@example.gov"), group)
+        path = Path(tmp) / "team.yaml"
+        path.write_text(yaml_text(team(*names, zendesk={"url": fake.url, "group": "Platform experts"})))
+
+        def sync(at: str) -> None:
+            client = ZendeskClient(fake.url, Credentials(fake.email, fake.token, None))
+            when = datetime.fromisoformat(at)
+            zendesksync.sync(Team.load(path), when, client, apply=True, force=False, now=when, out=io.StringIO())
+
+        fake.clear_log()
+        sync("2027-01-05T10:00:00-05:00")  # week 0: Bob and Ada already in the group
+        count("no-op Zendesk sync, group of 100 memberships", len(fake.requests), 3, "HTTP requests")
+        fake.clear_log()
+        sync("2027-01-11T10:00:00-05:00")  # the Monday handoff: Cy in, Ada out
+        count("Zendesk sync of a Monday swap", len(fake.writes()), 2, "writes")
+        print(f"      ({len(fake.requests)} requests in all, the check after the writes included)")
+
+
 def main() -> int:
     print(f"rota benchmarks on Python {sys.version.split()[0]}")
     bench_rotation()
     bench_feed()
     bench_who()
+    bench_zendesk_requests()
     failed = [r for r in results if r[3] == "FAIL"]
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0

@@ -75,6 +75,15 @@ def parser() -> argparse.ArgumentParser:
     _roster_arg(record)
     record.add_argument("--at", metavar="DATETIME", help="default: now")
     record.set_defaults(run=cmd_record)
+
+    sync = commands.add_parser("sync", help="make an outside system match the rotation (dry run unless --apply)")
+    systems = sync.add_subparsers(dest="system", required=True, metavar="SYSTEM")
+    zendesk = systems.add_parser("zendesk", help="the escalation group holds exactly the pair on support")
+    _roster_arg(zendesk)
+    zendesk.add_argument("--at", metavar="DATETIME", help="sync for this instant (default: now)")
+    zendesk.add_argument("--apply", action="store_true", help="make the changes (default: print the plan only)")
+    zendesk.add_argument("--force", action="store_true", help="allow a plan that would empty the group")
+    zendesk.set_defaults(run=cmd_sync_zendesk)
     return p
 
 
@@ -242,6 +251,15 @@ def cmd_record(args, now) -> int:
         print(f"Recorded week of {stint.week.isoformat()}: {roster.name_of(stint.member)}")
     print(f"{len(added)} stint(s) added to {team.record_path}.")
     return 0
+
+
+def cmd_sync_zendesk(args, now) -> int:
+    from . import zendesk, zendesksync
+
+    team = load_team(args)
+    at = instant(args.at, team.schedule(), now)
+    client = zendesk.client_from_env(zendesksync.settings_of(team).url)
+    return zendesksync.sync(team, at, client, apply=args.apply, force=args.force, now=now, out=sys.stdout)
 
 
 if __name__ == "__main__":

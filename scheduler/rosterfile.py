@@ -31,20 +31,23 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from . import holidaycal
 from .atomicfile import write_atomic
-from .core.model import Absence, Meeting, Member, Override, Roster, Swap
+from .core.model import Absence, Meeting, Member, Override, Roster, Swap, ZendeskSettings
 from .errors import FileError, RosterInvalid, RotaError, StaleVersion
 
 EMAIL = re.compile(r"^[^@\s<>\"',;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+SECRET = re.compile(r"token|password|secret|credential|api_?key", re.IGNORECASE)
 
 DEFAULT_TRIAGE = Meeting(time(10, 0), 15)
 DEFAULT_REVIEW = Meeting(time(11, 0), 15)
 
-TOP_KEYS = ("team", "timezone", "rotation", "meetings", "members", "overrides", "swaps")
+TOP_KEYS = ("team", "timezone", "rotation", "meetings", "members", "overrides", "swaps", "zendesk")
 ROTATION_KEYS = ("start", "handoff_time", "holidays")
 MEETING_KEYS = ("time", "minutes")
-MEMBER_KEYS = ("name", "email", "joined", "left", "away")
+MEMBER_KEYS = ("name", "email", "joined", "left", "away", "zendesk_id")
+ZENDESK_KEYS = ("url", "group", "exclusive")
+URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 AWAY_KEYS = ("from", "to", "note")
 OVERRIDE_KEYS = ("from", "to", "replace", "with", "note")
 SWAP_KEYS = ("week", "member", "with_week", "with", "note")
@@ -164,10 +167,11 @@ class _Validator:
         emails = {m.email for m in members}
         overrides = self.overrides(doc, emails)
         swaps = self.swaps(doc, emails, start)
+        zendesk = self.zendesk(doc)
         if self.errors:
             raise RosterInvalid(self.errors)
         return Roster(team, timezone, start, handoff_time, holidays, triage, review,
-                      tuple(members), tuple(overrides), tuple(swaps))
+                      tuple(members), tuple(overrides), tuple(swaps), zendesk)
 
     # -- sections ----------------------------------------------------------------
     def timezone(self, doc) -> str | None:
@@ -249,8 +253,9 @@ class _Validator:
                 self.fail(line_of(item, "left"), field + ".left",
                           f"left {left.isoformat()} is before joined {joined.isoformat()}")
             away = self.absences(item, field)
+            zendesk_id = self.integer(item, "zendesk_id", field + ".zendesk_id", 1, 2**63 - 1, default=None)
             if name and email and joined:
-                members.append(Member(name, email, joined, left, tuple(away)))
+                members.append(Member(name, email, joined, left, tuple(away), zendesk_id))
         return members
 
     def absences(self, item, field) -> list[Absence]:
@@ -309,6 +314,28 @@ class _Validator:
                 found.append(Swap(week, member, other_week, other, note))
         return found
 
+    def zendesk(self, doc) -> ZendeskSettings | None:
+        section = self.section(doc, "zendesk", required=False)
+        if section is None:
+            return None
+        self.keys(section, "zendesk.", ZENDESK_KEYS)
+        url = self.text(section, "url", "zendesk.url", required=False)
+        if url is not None and not URL.match(url):
+            self.fail(line_of(section, "url"), "zendesk.url",
+                      f"{url!r} is not a base URL like https://SUBDOMAIN.zendesk.com")
+        group = section.get("group")
+        if isinstance(group, bool) or not isinstance(group, (int, str)) or (isinstance(group, int) and group < 1):
+            self.fail(line_of(section, "group" if "group" in section else None), "zendesk.group",
+                      "missing: the name (or id) of the group Tier 1 escalates to")
+            group = None
+        elif isinstance(group, str):
+            group = self.text(section, "group", "zendesk.group")
+        exclusive = section.get("exclusive", False)
+        if not isinstance(exclusive, bool):
+            self.fail(line_of(section, "exclusive"), "zendesk.exclusive", "expected true or false")
+            exclusive = False
+        return ZendeskSettings(url.rstrip("/") if url else None, group, exclusive) if group else None
+
     # -- fields ----------------------------------------------------------------------
     def keys(self, m: CommentedMap, prefix: str, allowed: tuple[str, ...]) -> None:
         for key in m:
@@ -316,6 +343,8 @@ class _Validator:
                 continue
             hint = difflib.get_close_matches(str(key), allowed, n=1)
             suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; expected one of: {', '.join(allowed)}"
+            if SECRET.search(str(key)):
+                suggestion = "; credentials never go in a roster: rota reads them from the environment"
             line = m.lc.key(key)[0] + 1 if isinstance(key, str) else line_of(m, key)
             self.fail(line, f"{prefix}{key}", f"unknown key{suggestion}")
 

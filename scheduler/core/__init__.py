@@ -5,10 +5,10 @@ imports to keep it that way. Adapters (roster files, feeds, Zendesk, Google
 Calendar, the web page) sit around it and pass `now` in.
 """
 
-from .model import Absence, Meeting, Member, Override, Record, RecordedStint, Roster, Swap
+from .model import Absence, Meeting, Member, Override, Record, RecordedStint, Roster, Swap, ZendeskSettings
 from .schedule import Finding, Schedule, Window, monday_of
 
 __all__ = [
     "Absence", "Finding", "Meeting", "Member", "Override", "Record", "RecordedStint",
-    "Roster", "Schedule", "Swap", "Window", "monday_of",
+    "Roster", "Schedule", "Swap", "Window", "ZendeskSettings", "monday_of",
 ]

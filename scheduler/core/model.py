@@ -30,6 +30,7 @@ class Member:
     joined: date
     left: date | None = None
     away: tuple[Absence, ...] = ()
+    zendesk_id: int | None = None  # found by exact email match when absent
 
     def is_away(self, day: date) -> bool:
         return any(a.covers(day) for a in self.away)
@@ -75,6 +76,16 @@ class Meeting:
 
 
 @dataclass(frozen=True)
+class ZendeskSettings:
+    """Where the group that Tier 1 escalates to lives. Credentials are never
+    here: they come from the environment."""
+
+    url: str | None  # https://SUBDOMAIN.zendesk.com; $ZENDESK_URL overrides it
+    group: str | int  # the group's name, or its id
+    exclusive: bool = False  # also remove members who are not on the roster
+
+
+@dataclass(frozen=True)
 class Roster:
     team: str
     timezone: str
@@ -86,6 +97,7 @@ class Roster:
     members: tuple[Member, ...]
     overrides: tuple[Override, ...] = ()
     swaps: tuple[Swap, ...] = ()
+    zendesk: ZendeskSettings | None = None
 
     def member(self, email: str) -> Member | None:
         return self._by_email.get(email)

@@ -1,0 +1,282 @@
+"""Zendesk, through zenpy: the few calls a group sync needs.
+
+The contract the sync relies on:
+
+* `memberships(group)` lists every membership of the group (cursor paging,
+  100 a page), each with its user's email and role (one `show_many` request
+  for up to 100 users), so a sync that changes nothing costs a handful of
+  requests whatever the roster's size;
+* `find_user(email)` compares emails exactly (Zendesk's search matches
+  loosely) and `user(id)` reads one user;
+* `add` and `remove` are idempotent: adding someone already in the group and
+  removing a membership that is already gone both succeed, so a sync
+  interrupted half-way converges on the next run;
+* a 429 waits for `Retry-After` within a bounded budget of seconds, 5xx and
+  connection errors retry with exponential backoff and jitter; past that, a
+  `ZendeskError` says what happened. The waiting is done by an injected
+  `sleep`, so tests pass time in instead of sleeping.
+
+Credentials come only from the environment and are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+from zenpy import Zenpy
+from zenpy.lib.api_objects import GroupMembership
+from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyException
+
+from .core.groupsync import Account, Membership
+from .errors import RotaError
+
+PAGE = 100  # Zendesk's largest page
+
+
+class ZendeskError(RotaError):
+    exit_code = 1
+
+
+class ZendeskConfigError(RotaError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Group:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Credentials:
+    email: str | None
+    token: str | None
+    oauth_token: str | None
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> Credentials:
+        creds = cls(env.get("ZENDESK_EMAIL"), env.get("ZENDESK_API_TOKEN"), env.get("ZENDESK_OAUTH_TOKEN"))
+        if not creds.oauth_token and not (creds.email and creds.token):
+            raise ZendeskConfigError(
+                "Zendesk credentials missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN)")
+        return creds
+
+    def __repr__(self) -> str:  # never show a secret, even in a traceback
+        return f"Credentials(email={self.email!r}, token={'***' if self.token else None}, oauth_token={'***' if self.oauth_token else None})"
+
+
+class Patience:
+    """How long to keep trying: retries for errors, seconds for rate limits."""
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep, *, retries: int = 4,
+                 rate_limit_budget: float = 120.0, backoff: float = 1.0, jitter: Callable[[], float] = random.random):
+        self.sleep, self.retries, self.budget = sleep, retries, rate_limit_budget
+        self.backoff, self.jitter = backoff, jitter
+        self.waited = 0.0
+
+    def wait(self, seconds: float) -> None:
+        self.waited += seconds
+        self.sleep(seconds)
+
+
+class _RetryingSession(requests.Session):
+    """A requests session that rides out rate limits and passing failures
+    before zenpy sees the response (zenpy would otherwise sleep through 429s
+    with no limit)."""
+
+    def __init__(self, patience: Patience):
+        super().__init__()
+        self.patience = patience
+        self.sent = 0  # HTTP requests made, retries included
+
+    def request(self, method, url, *args, **kwargs):
+        p = self.patience
+        attempt, rate_limited = 0, 0.0
+        while True:
+            self.sent += 1
+            try:
+                response = super().request(method, url, *args, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as e:
+                if attempt >= p.retries:
+                    raise ZendeskError(f"Zendesk did not answer {method} {_path(url)} after {attempt + 1} tries: {type(e).__name__}") from None
+                p.wait(p.backoff * 2**attempt + p.jitter())
+                attempt += 1
+                continue
+            if response.status_code == 429:
+                retry_after = _seconds(response.headers.get("Retry-After"))
+                if rate_limited + retry_after > p.budget:
+                    raise ZendeskError(
+                        f"Zendesk rate limit: {method} {_path(url)} still limited after waiting {rate_limited:.0f} s "
+                        f"(budget {p.budget:.0f} s); the next run will carry on")
+                rate_limited += retry_after
+                p.wait(retry_after)
+                continue
+            if response.status_code >= 500 and attempt < p.retries:
+                p.wait(p.backoff * 2**attempt + p.jitter())
+                attempt += 1
+                continue
+            return response
+
+
+class ZendeskClient:
+    def __init__(self, base_url: str, credentials: Credentials, patience: Patience | None = None, timeout: float = 30):
+        scheme, host = _split_base_url(base_url)
+        self.base_url = base_url
+        self.session = _RetryingSession(patience or Patience())
+        subdomain, _, domain = host.partition(".")
+        self.api = Zenpy(
+            subdomain=subdomain, domain=domain, session=self.session, timeout=timeout, disable_cache=True,
+            # Our session handles 429s; this only guards against zenpy's own loop.
+            ratelimit_budget=1,
+            **_auth(credentials),
+        )
+        _set_scheme(self.api, scheme)
+
+    @property
+    def requests_sent(self) -> int:
+        return self.session.sent
+
+    # -- reading --------------------------------------------------------------------
+    def find_group(self, name_or_id: str | int) -> Group:
+        if isinstance(name_or_id, int):
+            try:
+                group = self._call(self.api.groups, id=name_or_id)
+            except RecordNotFoundException:
+                raise ZendeskError(f"Zendesk has no group with id {name_or_id}") from None
+            return Group(group.id, group.name)
+        found = [g for g in self._call(lambda: list(self.api.groups())) if g.name == name_or_id]
+        if not found:
+            raise ZendeskError(f"Zendesk has no group named {name_or_id!r} (names are matched exactly)")
+        if len(found) > 1:
+            ids = ", ".join(str(g.id) for g in found)
+            raise ZendeskError(f"Zendesk has {len(found)} groups named {name_or_id!r} (ids {ids}): put the id in the roster")
+        return Group(found[0].id, found[0].name)
+
+    def memberships(self, group_id: int) -> list[Membership]:
+        """Every membership of the group, with its user."""
+        raw = self._call(lambda: list(self.api.groups.memberships(group_id)))
+        ids = sorted({m.user_id for m in raw})
+        accounts: dict[int, Account] = {}
+        for i in range(0, len(ids), PAGE):
+            for user in self._call(lambda chunk=ids[i:i + PAGE]: list(self.api.users(ids=chunk))):
+                accounts[user.id] = _account(user)
+        return [Membership(m.id, accounts.get(m.user_id, Account(m.user_id, None))) for m in raw]
+
+    def user(self, user_id: int) -> Account | None:
+        try:
+            return _account(self._call(self.api.users, id=user_id))
+        except RecordNotFoundException:
+            return None
+
+    def find_user(self, email: str) -> Account | None:
+        """The user whose email is exactly `email` (case aside)."""
+        wanted = email.strip().lower()
+        found = self._call(lambda: list(self.api.users.search(query=f"email:{wanted}")))
+        exact = [u for u in found if (u.email or "").lower() == wanted]
+        return _account(exact[0]) if exact else None
+
+    # -- writing --------------------------------------------------------------------
+    def add(self, group_id: int, user_id: int) -> None:
+        try:
+            self._call(self.api.group_memberships.create, GroupMembership(user_id=user_id, group_id=group_id))
+        except APIException as e:
+            if _status(e) == 422 and "already" in _details(e).lower():
+                return  # a retried create that had already happened
+            raise ZendeskError(f"Zendesk refused to add user {user_id}: {_details(e)}") from None
+
+    def remove(self, membership_id: int) -> None:
+        try:
+            self._call(self.api.group_memberships.delete, GroupMembership(id=membership_id))
+        except RecordNotFoundException:
+            return  # already gone: what we wanted
+
+    # -- errors ---------------------------------------------------------------------
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RecordNotFoundException:
+            raise
+        except APIException as e:
+            if _status(e) == 422:
+                raise
+            if _status(e) in (401, 403):
+                raise ZendeskError(f"Zendesk refused the credentials ({_status(e)}): check ZENDESK_EMAIL and the token") from None
+            raise ZendeskError(f"Zendesk answered {_status(e)}: {_details(e)}") from None
+        except requests.HTTPError as e:
+            raise ZendeskError(f"Zendesk answered {e.response.status_code} for {_path(e.response.url)}") from None
+        except (ZenpyException, ValueError) as e:
+            raise ZendeskError(f"unexpected answer from Zendesk: {e}") from None
+
+
+def client_from_env(config_url: str | None, patience: Patience | None = None, env=os.environ) -> ZendeskClient:
+    url = env.get("ZENDESK_URL") or config_url
+    if not url:
+        raise ZendeskConfigError("no Zendesk URL: set zendesk.url in the roster or ZENDESK_URL")
+    return ZendeskClient(url.rstrip("/"), Credentials.from_env(env), patience)
+
+
+def _auth(credentials: Credentials) -> dict:
+    if credentials.oauth_token:
+        return {"oauth_token": credentials.oauth_token}
+    return {"email": credentials.email, "token": credentials.token}
+
+
+def _split_base_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ZendeskConfigError(f"Zendesk URL {url!r} must look like https://SUBDOMAIN.zendesk.com")
+    if "." not in parts.hostname:
+        # zenpy builds hosts as SUBDOMAIN.DOMAIN: a host needs a dot (use 127.0.0.1, not localhost).
+        raise ZendeskConfigError(f"Zendesk URL {url!r}: the host must contain a dot")
+    return parts.scheme, parts.netloc
+
+
+def _set_scheme(root, scheme: str) -> None:
+    """zenpy assumes https; tests and staging copies may use http. Its API
+    objects nest (users.search lives inside users), so walk them all."""
+    seen, todo = set(), [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if hasattr(obj, "protocol"):
+            obj.protocol = scheme
+        todo.extend(v for v in vars(obj).values() if hasattr(v, "protocol") or type(v).__module__.startswith("zenpy.lib.api"))
+
+
+def _account(user) -> Account:
+    return Account(user.id, (user.email or "").lower() or None, user.name, user.role)
+
+
+def _status(e: APIException) -> int | None:
+    response = getattr(e, "response", None)
+    return response.status_code if response is not None else None
+
+
+def _details(e: APIException) -> str:
+    try:
+        data = e.response.json()
+    except (AttributeError, ValueError):
+        return str(e)
+    messages = [d.get("description", "") for items in (data.get("details") or {}).values() for d in items]
+    return "; ".join(m for m in messages if m) or data.get("description") or data.get("error") or str(e)
+
+
+def _seconds(value: str | None) -> float:
+    # At least a second: a Retry-After of 0 repeated would otherwise never
+    # use up the budget.
+    try:
+        return max(1.0, float(value))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path

@@ -1,0 +1,1 @@
+"""In-process fakes of the external services rota talks to, for tests."""
