@@ -143,12 +143,52 @@ def bench_zendesk_requests() -> None:
         print(f"      ({len(fake.requests)} requests in all, the check after the writes included)")
 
 
+def bench_gcal_requests() -> None:
+    """Request counts against the fake Google of the tests (real google-auth and googleapiclient)."""
+    import io
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from fakes.google import FakeGoogle
+    from google.oauth2 import service_account
+    from rosters import team, yaml_text
+
+    from scheduler import gcalsync
+    from scheduler.gcal import SCOPE, CalendarClient
+    from scheduler.team import Team
+
+    calendar = "team@group.calendar.google.com"
+    with FakeGoogle() as fake, tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "team.yaml"
+        path.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", "Eve", holidays="US",
+                                       google={"calendar_id": calendar})))
+        now = datetime(2027, 1, 5, 15, 0).astimezone()
+
+        def sync() -> None:  # as a fresh process would: new credentials, so a new token
+            creds = service_account.Credentials.from_service_account_info(fake.service_account_info(), scopes=[SCOPE])
+            with CalendarClient(calendar, creds, endpoint=fake.url + "/calendar/v3/") as client:
+                gcalsync.sync(Team.load(path), Window(date(2027, 1, 4), 26), client, apply=True, force=False,
+                              now=now, out=io.StringIO())
+
+        sync()
+        events = len(fake.events[calendar])
+        writes = [r for r in fake.http_requests() if r.path.startswith("/batch/")]
+        count(f"first Google Calendar publish, 26 weeks ({events} events)", len(writes), 5, "write requests")
+        fake.clear_log()
+        sync()
+        calls = fake.http_requests()
+        lists = [r for r in calls if r.path.startswith("/calendar/")]
+        count("no-op Google Calendar sync", len(lists), 1, "list requests")
+        print(f"      ({len(calls)} HTTP requests in all: {len(calls) - len(lists)} token request(s) and the list)")
+
+
 def main() -> int:
     print(f"rota benchmarks on Python {sys.version.split()[0]}")
     bench_rotation()
     bench_feed()
     bench_who()
     bench_zendesk_requests()
+    bench_gcal_requests()
     failed = [r for r in results if r[3] == "FAIL"]
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0

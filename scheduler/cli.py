@@ -84,6 +84,15 @@ def parser() -> argparse.ArgumentParser:
     zendesk.add_argument("--apply", action="store_true", help="make the changes (default: print the plan only)")
     zendesk.add_argument("--force", action="store_true", help="allow a plan that would empty the group")
     zendesk.set_defaults(run=cmd_sync_zendesk)
+
+    gcal = systems.add_parser("gcal", help="a shared Google calendar holds the rotation and meetings")
+    _roster_arg(gcal)
+    gcal.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                      help="first week (the week containing DATE; default: this week)")
+    gcal.add_argument("--weeks", type=_weeks, default=26, metavar="N", help="how many weeks (default 26)")
+    gcal.add_argument("--apply", action="store_true", help="make the changes (default: print the plan only)")
+    gcal.add_argument("--force", action="store_true", help="allow deleting more than a quarter of the window's events")
+    gcal.set_defaults(run=cmd_sync_gcal)
     return p
 
 
@@ -260,6 +269,16 @@ def cmd_sync_zendesk(args, now) -> int:
     at = instant(args.at, team.schedule(), now)
     client = zendesk.client_from_env(zendesksync.settings_of(team).url)
     return zendesksync.sync(team, at, client, apply=args.apply, force=args.force, now=now, out=sys.stdout)
+
+
+def cmd_sync_gcal(args, now) -> int:
+    from . import gcalsync
+
+    team = load_team(args)
+    today = team.schedule().calendar.local_date(now)
+    window = Window(monday_of(args.start or today), args.weeks)
+    with gcalsync.client_from_env(team) as client:
+        return gcalsync.sync(team, window, client, apply=args.apply, force=args.force, now=now, out=sys.stdout)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from . import holidaycal
 from .atomicfile import write_atomic
-from .core.model import Absence, Meeting, Member, Override, Roster, Swap, ZendeskSettings
+from .core.model import Absence, GoogleSettings, Meeting, Member, Override, Roster, Swap, ZendeskSettings
 from .errors import FileError, RosterInvalid, RotaError, StaleVersion
 
 EMAIL = re.compile(r"^[^@\s<>\"',;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -42,11 +42,13 @@ SECRET = re.compile(r"token|password|secret|credential|api_?key", re.IGNORECASE)
 DEFAULT_TRIAGE = Meeting(time(10, 0), 15)
 DEFAULT_REVIEW = Meeting(time(11, 0), 15)
 
-TOP_KEYS = ("team", "timezone", "rotation", "meetings", "members", "overrides", "swaps", "zendesk")
+TOP_KEYS = ("team", "timezone", "rotation", "meetings", "members", "overrides", "swaps", "zendesk", "google")
 ROTATION_KEYS = ("start", "handoff_time", "holidays")
 MEETING_KEYS = ("time", "minutes")
 MEMBER_KEYS = ("name", "email", "joined", "left", "away", "zendesk_id")
 ZENDESK_KEYS = ("url", "group", "exclusive")
+GOOGLE_KEYS = ("calendar_id", "delegate", "send_updates")
+SEND_UPDATES = ("all", "externalOnly", "none")
 URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 AWAY_KEYS = ("from", "to", "note")
 OVERRIDE_KEYS = ("from", "to", "replace", "with", "note")
@@ -168,10 +170,11 @@ class _Validator:
         overrides = self.overrides(doc, emails)
         swaps = self.swaps(doc, emails, start)
         zendesk = self.zendesk(doc)
+        google = self.google(doc)
         if self.errors:
             raise RosterInvalid(self.errors)
         return Roster(team, timezone, start, handoff_time, holidays, triage, review,
-                      tuple(members), tuple(overrides), tuple(swaps), zendesk)
+                      tuple(members), tuple(overrides), tuple(swaps), zendesk, google)
 
     # -- sections ----------------------------------------------------------------
     def timezone(self, doc) -> str | None:
@@ -335,6 +338,20 @@ class _Validator:
             self.fail(line_of(section, "exclusive"), "zendesk.exclusive", "expected true or false")
             exclusive = False
         return ZendeskSettings(url.rstrip("/") if url else None, group, exclusive) if group else None
+
+    def google(self, doc) -> GoogleSettings | None:
+        section = self.section(doc, "google", required=False)
+        if section is None:
+            return None
+        self.keys(section, "google.", GOOGLE_KEYS)
+        calendar_id = self.text(section, "calendar_id", "google.calendar_id")
+        delegate = self.email(section, "delegate", "google.delegate") if "delegate" in section else None
+        send_updates = self.text(section, "send_updates", "google.send_updates", required=False) or "none"
+        if send_updates not in SEND_UPDATES:
+            self.fail(line_of(section, "send_updates"), "google.send_updates",
+                      f"{send_updates!r} is not one of {', '.join(SEND_UPDATES)}")
+            send_updates = "none"
+        return GoogleSettings(calendar_id, delegate, send_updates) if calendar_id else None
 
     # -- fields ----------------------------------------------------------------------
     def keys(self, m: CommentedMap, prefix: str, allowed: tuple[str, ...]) -> None:

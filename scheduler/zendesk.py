@@ -22,9 +22,6 @@ Credentials come only from the environment and are never printed.
 from __future__ import annotations
 
 import os
-import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -35,6 +32,7 @@ from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyExce
 
 from .core.groupsync import Account, Membership
 from .errors import RotaError
+from .retry import Patience
 
 PAGE = 100  # Zendesk's largest page
 
@@ -71,20 +69,6 @@ class Credentials:
         return f"Credentials(email={self.email!r}, token={'***' if self.token else None}, oauth_token={'***' if self.oauth_token else None})"
 
 
-class Patience:
-    """How long to keep trying: retries for errors, seconds for rate limits."""
-
-    def __init__(self, sleep: Callable[[float], None] = time.sleep, *, retries: int = 4,
-                 rate_limit_budget: float = 120.0, backoff: float = 1.0, jitter: Callable[[], float] = random.random):
-        self.sleep, self.retries, self.budget = sleep, retries, rate_limit_budget
-        self.backoff, self.jitter = backoff, jitter
-        self.waited = 0.0
-
-    def wait(self, seconds: float) -> None:
-        self.waited += seconds
-        self.sleep(seconds)
-
-
 class _RetryingSession(requests.Session):
     """A requests session that rides out rate limits and passing failures
     before zenpy sees the response (zenpy would otherwise sleep through 429s
@@ -105,7 +89,7 @@ class _RetryingSession(requests.Session):
             except (requests.ConnectionError, requests.Timeout) as e:
                 if attempt >= p.retries:
                     raise ZendeskError(f"Zendesk did not answer {method} {_path(url)} after {attempt + 1} tries: {type(e).__name__}") from None
-                p.wait(p.backoff * 2**attempt + p.jitter())
+                p.wait(p.backoff_delay(attempt))
                 attempt += 1
                 continue
             if response.status_code == 429:
@@ -118,7 +102,7 @@ class _RetryingSession(requests.Session):
                 p.wait(retry_after)
                 continue
             if response.status_code >= 500 and attempt < p.retries:
-                p.wait(p.backoff * 2**attempt + p.jitter())
+                p.wait(p.backoff_delay(attempt))
                 attempt += 1
                 continue
             return response

@@ -14,7 +14,7 @@ from rosters import schedule, team, utc
 CORE = Path(__file__).parent.parent / "scheduler" / "core"
 
 # What the core may import: the standard library's pure parts and pendulum.
-ALLOWED = {"__future__", "bisect", "collections", "dataclasses", "datetime", "functools", "hashlib", "re",
+ALLOWED = {"__future__", "base64", "bisect", "collections", "dataclasses", "datetime", "functools", "hashlib", "re",
            "typing", "pendulum"}
 # Modules that mean I/O, a network, a process, or one of rota's adapters.
 FORBIDDEN = {"socket", "ssl", "http", "urllib.request", "requests", "httplib2", "sqlite3", "subprocess",

@@ -11,7 +11,8 @@ from rosters import away, member, team, utc, yaml_text
 from scheduler import auditlog, zendesksync
 from scheduler.cli import main
 from scheduler.team import Team
-from scheduler.zendesk import Credentials, Patience, ZendeskClient, ZendeskError
+from scheduler.retry import Patience
+from scheduler.zendesk import Credentials, ZendeskClient
 
 NOW = datetime(2027, 1, 11, 15, 0, tzinfo=UTC)
 ZENDESK = {"url": "https://acme.zendesk.com", "group": "Platform experts"}

@@ -5,10 +5,12 @@ imports to keep it that way. Adapters (roster files, feeds, Zendesk, Google
 Calendar, the web page) sit around it and pass `now` in.
 """
 
-from .model import Absence, Meeting, Member, Override, Record, RecordedStint, Roster, Swap, ZendeskSettings
+from .model import (
+    Absence, GoogleSettings, Meeting, Member, Override, Record, RecordedStint, Roster, Swap, ZendeskSettings,
+)
 from .schedule import Finding, Schedule, Window, monday_of
 
 __all__ = [
-    "Absence", "Finding", "Meeting", "Member", "Override", "Record", "RecordedStint",
+    "Absence", "Finding", "GoogleSettings", "Meeting", "Member", "Override", "Record", "RecordedStint",
     "Roster", "Schedule", "Swap", "Window", "ZendeskSettings", "monday_of",
 ]

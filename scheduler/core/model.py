@@ -86,6 +86,16 @@ class ZendeskSettings:
 
 
 @dataclass(frozen=True)
+class GoogleSettings:
+    """The shared calendar rota publishes to. The service account key comes
+    from the environment (GOOGLE_APPLICATION_CREDENTIALS), never from here."""
+
+    calendar_id: str
+    delegate: str | None = None  # act as this user (domain-wide delegation) to invite attendees
+    send_updates: str = "none"  # all, externalOnly or none: who Google emails about changes
+
+
+@dataclass(frozen=True)
 class Roster:
     team: str
     timezone: str
@@ -98,6 +108,7 @@ class Roster:
     overrides: tuple[Override, ...] = ()
     swaps: tuple[Swap, ...] = ()
     zendesk: ZendeskSettings | None = None
+    google: GoogleSettings | None = None
 
     def member(self, email: str) -> Member | None:
         return self._by_email.get(email)

@@ -19,14 +19,13 @@ dropped connections, writes whose answer is lost) and forbid writes.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import socket
 import threading
 import traceback
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from .http import Handler, HttpFake
 
 STAMP = "2027-01-04T09:00:00Z"  # every created_at/updated_at: no clock reads
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -99,62 +98,13 @@ def _decode_cursor(cursor: str) -> int:
     return value
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like Zendesk; requests pools connections
-    server_version = "FakeZendesk"
-    # One write per answer: headers and body sent separately meet Nagle plus
-    # delayed ACK and stall every request by ~40 ms.
-    wbufsize = -1
-    disable_nagle_algorithm = True
-
-    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
-        """Silent: tests read FakeZendesk.requests instead of stderr."""
-
-    def date_time_string(self, timestamp=None):
-        return "Mon, 04 Jan 2027 09:00:00 GMT"  # the Date header without a clock read
-
-    def _serve(self):
-        self.server.fake._serve(self)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-
-class _Server(ThreadingHTTPServer):
-    """Keeps its own handler threads: ThreadingMixIn does not track daemon
-    ones, and server_close() must hang up idle keep-alive connections and
-    wait for their threads, or they would outlive stop()."""
-
-    def __init__(self, fake: FakeZendesk):
-        self.fake, self.live, self.live_lock = fake, {}, threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def process_request(self, request, client_address):
-        thread = threading.Thread(target=self.process_request_thread,
-                                  args=(request, client_address), daemon=True)
-        with self.live_lock:
-            self.live[request] = thread
-        thread.start()
-
-    def shutdown_request(self, request):
-        super().shutdown_request(request)
-        with self.live_lock:
-            self.live.pop(request, None)
-
-    def server_close(self):
-        super().server_close()
-        with self.live_lock:
-            live = dict(self.live)
-        for sock in live:
-            with contextlib.suppress(OSError):  # already closed by its handler
-                sock.shutdown(socket.SHUT_RDWR)  # the handler's next read sees EOF
-        for thread in live.values():
-            thread.join()
-
-
-class FakeZendesk:
+class FakeZendesk(HttpFake):
     """The fake server plus its state, traffic log and fault injection."""
 
+    server_header = "FakeZendesk"
+
     def __init__(self, *, email="rota-bot@example.gov", token="test-token", oauth_token=None):
+        super().__init__()
         self.email, self.token, self.oauth_token = email, token, oauth_token
         # JSON-shaped state without "url": that needs the port, known once started.
         self.users: dict[int, dict] = {}
@@ -163,47 +113,9 @@ class FakeZendesk:
         self.requests: list[Seen] = []
         self.violations: list[str] = []
         self.rate_limit_remaining = RATE_LIMIT
-        self.url, self.port = "", 0
         self._rules: list[_Rule] = []
         self._writes_forbidden = False
         self._lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-
-    # ---- lifecycle -------------------------------------------------------
-    def start(self) -> FakeZendesk:
-        if self._server is not None:
-            raise RuntimeError("FakeZendesk already started")
-        self._server = _Server(self)
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="fake-zendesk", daemon=True)
-        self._thread.start()
-        return self
-
-    def _loop(self):
-        # Not serve_forever(): it only notices shutdown() on a 0.5 s poll tick.
-        # handle_request() blocks until a connection arrives, and stop() sends one.
-        while not self._stopping.is_set():
-            self._server.handle_request()
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()
-        with socket.create_connection(("127.0.0.1", self.port)):
-            pass  # wakes _loop so it sees _stopping
-        self._thread.join()
-        self._server.server_close()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeZendesk:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
     # ---- state -----------------------------------------------------------
     @staticmethod
@@ -292,8 +204,8 @@ class FakeZendesk:
         return None
 
     # ---- HTTP ------------------------------------------------------------
-    def _serve(self, handler: _Handler) -> None:
-        raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+    def _serve(self, handler: Handler) -> None:
+        raw = handler.read_body()
         split = urlsplit(handler.path)
         path, query = unquote(split.path), dict(parse_qsl(split.query, keep_blank_values=True))
         try:
@@ -313,19 +225,14 @@ class FakeZendesk:
                                       0 if drop else status))
             self.rate_limit_remaining = remaining = max(0, self.rate_limit_remaining - 1)
         if drop:
-            handler.close_connection = True  # EOF with no status line at all
+            handler.hang_up()
             return
-        handler.send_response(status)
         headers.update({"X-Rate-Limit": str(RATE_LIMIT), "X-Rate-Limit-Remaining": str(remaining)})
-        data = b""
-        if status != 204:  # RFC 9110: a 204 has no body and no Content-Length
+        data = None  # RFC 9110: a 204 has no body and no Content-Length
+        if status != 204:
             data = json.dumps(payload).encode()
-            headers.update({"Content-Type": "application/json; charset=utf-8",
-                            "Content-Length": str(len(data))})
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        handler.answer(status, headers, data)
 
     def _dispatch(self, method, path, query, raw, target, request_headers):
         """Order: forbidden writes, injected faults, auth, then the route."""

@@ -1,0 +1,278 @@
+"""`rota sync gcal` against a fake Google (OAuth token endpoint and Calendar v3),
+through google-auth service-account credentials and googleapiclient, over real HTTP."""
+
+import io
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from fakes.google import FakeGoogle
+from rosters import away, team, yaml_text
+
+from scheduler import auditlog, gcalsync
+from scheduler.cli import main
+from scheduler.core import Window
+from scheduler.core.calendarplan import event_id, resource
+from scheduler.core.events import slug
+from scheduler.gcal import CalendarClient, GoogleError, credentials_from_env
+from scheduler.retry import Patience
+from scheduler.team import Team
+
+CALENDAR = "team@group.calendar.google.com"
+NOW = datetime(2027, 1, 5, 15, 0, tzinfo=UTC)
+WINDOW = Window(date(2027, 1, 4), 26)
+NAMES = ("Ada", "Bob", "Cy", "Di", "Eve")
+
+
+@pytest.fixture
+def google(tmp_path, monkeypatch):
+    with FakeGoogle() as fake:
+        key = fake.write_key_file(tmp_path / "key.json")
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
+        monkeypatch.setenv("ROTA_GOOGLE_API_ENDPOINT", fake.url + "/calendar/v3/")
+        yield fake
+
+
+def write_roster(roster_dir, *names, **google):
+    data = team(*(names or NAMES), holidays="US", google={"calendar_id": CALENDAR, **google})
+    path = roster_dir / "team.yaml"
+    path.write_text(yaml_text(data))
+    return path
+
+
+class Run:
+    def __init__(self, google, path):
+        self.google, self.path, self.waits = google, path, []
+
+    def __call__(self, apply=True, force=False, window=WINDOW, retries=4, budget=120.0):
+        team = Team.load(self.path)
+        settings = team.roster.google
+        out = io.StringIO()
+        with CalendarClient(
+            settings.calendar_id, credentials_from_env(settings.delegate), endpoint=self.google.url + "/calendar/v3/",
+            patience=Patience(self.waits.append, retries=retries, rate_limit_budget=budget, jitter=lambda: 0.0),
+            send_updates=settings.send_updates,
+        ) as client:
+            code = gcalsync.sync(team, window, client, apply=apply, force=force, now=NOW, out=out)
+        self.output = out.getvalue()
+        return code
+
+
+@pytest.fixture
+def run(google, roster_dir):
+    return Run(google, write_roster(roster_dir))
+
+
+def live(google):
+    return {i: e for i, e in google.events[CALENDAR].items() if e.get("status") != "cancelled"}
+
+
+def desired(path):
+    team = Team.load(path)
+    invite = team.roster.google.delegate is not None
+    return {b["id"]: b for b in (resource(e, slug(team.roster.team), team.roster.timezone, invite)
+                                 for e in team.schedule().events(WINDOW))}
+
+
+def test_first_publish_puts_every_event_in_the_calendar_in_five_batches(google, run):
+    assert run() == 0
+    want = desired(run.path)
+    assert len(want) > 150
+    assert set(live(google)) == set(want)
+    stint = live(google)[event_id("stint-20270104-platform-experts@rota")]
+    assert stint["summary"] == "Bob on support (Platform experts)"
+    assert datetime.fromisoformat(stint["start"]["dateTime"]) == datetime.fromisoformat("2027-01-04T09:00:00-05:00")
+    assert stint["start"]["timeZone"] == "America/New_York"
+    batches = [r for r in google.http_requests() if "/batch/" in r.path]
+    assert len(batches) <= 5
+    assert f"{len(want)} to insert, 0 to update, 0 to delete, 0 unchanged" in run.output
+    assert "The calendar matches the rotation." in run.output
+    log = auditlog.read(run.path.with_name("team.audit.jsonl"))
+    assert len(log) == len(want) and {e["action"] for e in log} == {"insert"}
+
+
+def test_the_second_run_plans_nothing_and_costs_one_list_request(google, run):
+    assert run() == 0
+    google.forbid_writes()
+    google.clear_log()
+    assert run() == 0
+    assert google.violations == []
+    calendar_calls = [r for r in google.http_requests() if r.path.startswith("/calendar/")]
+    assert len(calendar_calls) == 1
+    assert "0 to insert, 0 to update, 0 to delete" in run.output
+
+
+def test_a_dry_run_writes_nothing(google, run):
+    assert run(apply=False) == 1
+    assert google.writes() == [] and live(google) == {}
+    assert "Dry run:" in run.output
+
+
+def test_a_reassigned_stint_updates_exactly_the_touched_events(google, roster_dir):
+    path = write_roster(roster_dir)
+    assert Run(google, path)() == 0
+    before = desired(path)
+    # Cy cannot take the stint of 2027-01-11 after all.
+    data = json.loads(path.read_text())
+    data["members"][2]["away"] = [away("2027-01-13", "2027-01-13")]
+    path.write_text(yaml_text(data))
+    after = desired(path)
+    touched = {i for i in after if after[i] != before.get(i)}
+    assert touched and set(after) == set(before)
+    google.clear_log()
+    run = Run(google, path)
+    assert run() == 0
+    written = {r.path.rsplit("/", 1)[-1] for r in google.writes()}
+    assert written == touched
+    assert {r.method for r in google.writes()} == {"PUT"}  # updated in place, never re-inserted
+    assert live(google)[event_id("stint-20270111-platform-experts@rota")]["summary"].startswith("Di on support")
+
+
+def test_a_removed_members_future_events_vanish(google, roster_dir):
+    path = write_roster(roster_dir)
+    assert Run(google, path)() == 0
+    path.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", holidays="US", google={"calendar_id": CALENDAR})))
+    assert Run(google, path)(force=True) == 0
+    for event in live(google).values():
+        text = json.dumps(event)
+        assert "Eve" not in text and "eve@example.gov" not in text
+
+
+def test_foreign_events_in_the_same_calendar_are_left_alone(google, roster_dir):
+    lunch = google.add_event(CALENDAR, {
+        "id": "lunch0000", "summary": "Team lunch",
+        "start": {"dateTime": "2027-01-06T12:00:00-05:00"}, "end": {"dateTime": "2027-01-06T13:00:00-05:00"}})
+    other = google.add_event(CALENDAR, {
+        "id": "other00000", "summary": "Another team's stint",
+        "start": {"dateTime": "2027-01-06T12:00:00-05:00"}, "end": {"dateTime": "2027-01-20T12:00:00-05:00"},
+        "extendedProperties": {"private": {"rota": "another-team", "rotaUid": "x"}}})
+    run = Run(google, write_roster(roster_dir))
+    assert run() == 0 and run() == 0
+    assert google.events[CALENDAR]["lunch0000"] == lunch
+    assert google.events[CALENDAR]["other00000"] == other
+    assert not any(r.path.endswith(("lunch0000", "other00000")) for r in google.writes())
+
+
+def test_events_outside_the_window_are_left_alone(google, roster_dir):
+    path = write_roster(roster_dir)
+    run = Run(google, path)
+    assert run() == 0
+    count = len(live(google))
+    shorter = Window(date(2027, 1, 4), 4)
+    google.clear_log()
+    assert run(window=shorter) == 0
+    assert google.writes() == [] and len(live(google)) == count
+
+
+def test_without_a_delegate_attendees_are_named_not_invited(google, run):
+    assert run() == 0
+    assert run.output.count("note: attendees are named in the descriptions") == 1
+    triage = live(google)[event_id("triage-20270105-platform-experts@rota")]
+    assert "attendees" not in triage
+    assert triage["description"].endswith("Attendees: Bob <bob@example.gov>, Ada <ada@example.gov>")
+    assert all(t["sub"] is None for t in google.tokens_issued)
+
+
+def test_with_a_delegate_attendees_are_invited_and_updates_follow_the_roster(google, roster_dir):
+    run = Run(google, write_roster(roster_dir, delegate="rota-bot@agency.gov", send_updates="all"))
+    assert run() == 0
+    assert {t["sub"] for t in google.tokens_issued} == {"rota-bot@agency.gov"}
+    triage = live(google)[event_id("triage-20270105-platform-experts@rota")]
+    assert [a["email"] for a in triage["attendees"]] == ["bob@example.gov", "ada@example.gov"]
+    assert "Attendees:" not in triage["description"]
+    assert {tuple(r.query.get("sendUpdates", [])) for r in google.writes()} == {("all",)}
+    assert "note: attendees" not in run.output
+
+
+def test_a_rate_limit_storm_is_ridden_out_within_the_budget(google, run):
+    google.fail_next(403, count=3, reason="rateLimitExceeded", in_batch=True)
+    google.fail_next(429, count=2, in_batch=False, path_contains="/batch")
+    assert run() == 0
+    assert set(live(google)) == set(desired(run.path))
+    assert run.waits and sum(run.waits) <= 120
+    assert "The calendar matches the rotation." in run.output
+
+
+def test_quota_exceeded_stops_at_once_with_a_clear_message(google, run):
+    google.fail_next(403, count=1, reason="quotaExceeded", path_contains="/calendar/")
+    with pytest.raises(GoogleError, match="usage limits exceeded"):
+        run()
+    assert run.waits == []
+    google.fail_next(403, count=1, reason="quotaExceeded", in_batch=True)
+    with pytest.raises(GoogleError, match="usage limits exceeded"):
+        run()
+    assert run.waits == []
+
+
+def test_a_half_applied_run_converges_next_time(google, run):
+    google.fail_next(503, count=1, in_batch=False, path_contains="/batch")
+    assert run(retries=0) == 1  # the first batch failed and was not retried
+    assert "does not match yet" in run.output
+    assert 0 < len(live(google)) < len(desired(run.path))
+    assert run() == 0
+    assert set(live(google)) == set(desired(run.path))
+
+
+def test_an_event_rota_deleted_long_ago_is_restored_not_reinserted(google, run):
+    assert run() == 0
+    target = event_id("review-20270111-platform-experts@rota")
+    google.events[CALENDAR][target]["status"] = "cancelled"
+    google.clear_log()
+    assert run() == 0
+    assert live(google)[target]["status"] == "confirmed"
+    assert [r.method for r in google.writes()] == ["PUT"]
+
+
+def test_an_insert_that_meets_its_own_cancelled_event_restores_it(google, run):
+    # A cancelled copy that the window listing cannot see (it once started elsewhere).
+    target = event_id("triage-20270106-platform-experts@rota")
+    google.add_event(CALENDAR, {
+        "id": target, "status": "cancelled", "summary": "old",
+        "start": {"dateTime": "2026-06-01T10:00:00-04:00"}, "end": {"dateTime": "2026-06-01T10:15:00-04:00"},
+        "extendedProperties": {"private": {"rota": "platform-experts", "rotaUid": "triage-20270106-platform-experts@rota"}}})
+    assert run() == 0
+    assert live(google)[target]["summary"] == "Daily triage (Platform experts)"
+
+
+def test_deleting_more_than_a_quarter_needs_force(google, roster_dir):
+    path = write_roster(roster_dir)
+    assert Run(google, path)() == 0
+    # The rotation now starts ten weeks later: every event before that vanishes.
+    data = json.loads(path.read_text())
+    data["rotation"]["start"] = "2027-03-15"
+    path.write_text(yaml_text(data))
+    run = Run(google, path)
+    before = dict(live(google))
+    google.clear_log()
+    assert run() == 1
+    assert "Refused: this would delete" in run.output and "more than a quarter" in run.output
+    assert google.writes() == [] and live(google) == before
+    assert run(force=True) == 0
+    assert min(e["start"].get("dateTime", e["start"].get("date")) for e in live(google).values()) >= "2027-03-15"
+
+
+def test_the_cli_publishes_with_credentials_from_the_environment(google, roster_dir, capsys):
+    path = write_roster(roster_dir)
+    assert main(["sync", "gcal", "--roster", str(path), "--from", "2027-01-04", "--weeks", "2"]) == 1
+    assert "Dry run" in capsys.readouterr().out and live(google) == {}
+    assert main(["sync", "gcal", "--roster", str(path), "--from", "2027-01-04", "--weeks", "2", "--apply"]) == 0
+    assert len(live(google)) > 10
+
+
+def test_missing_credentials_or_settings_are_one_clear_line(roster_dir, monkeypatch, capsys):
+    path = write_roster(roster_dir)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    assert main(["sync", "gcal", "--roster", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        "rota: Google credentials missing: set GOOGLE_APPLICATION_CREDENTIALS to a service account key file\n")
+    path.write_text(yaml_text(team(*NAMES)))
+    assert main(["sync", "gcal", "--roster", str(path)]) == 2
+    assert "the roster has no google: section" in capsys.readouterr().err
+
+
+def test_a_batch_whose_answer_was_lost_is_retried_without_duplicates(google, run):
+    google.fail_after_write(count=1)  # the first batch lands, its answer never arrives
+    assert run() == 0
+    assert set(live(google)) == set(desired(run.path))
+    assert len(google.events[CALENDAR]) == len(desired(run.path))
+    assert "failed" not in run.output
