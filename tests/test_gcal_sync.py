@@ -132,7 +132,9 @@ def test_a_removed_members_future_events_vanish(google, roster_dir):
     path = write_roster(roster_dir)
     assert Run(google, path)() == 0
     path.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", holidays="US", google={"calendar_id": CALENDAR})))
-    assert Run(google, path)(force=True) == 0
+    google.clear_log()
+    assert Run(google, path)() == 0
+    assert {r.method for r in google.writes()} == {"PUT"}  # her stints go to others: updated in place
     for event in live(google).values():
         text = json.dumps(event)
         assert "Eve" not in text and "eve@example.gov" not in text
