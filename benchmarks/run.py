@@ -182,11 +182,92 @@ def bench_gcal_requests() -> None:
         print(f"      ({len(calls)} HTTP requests in all: {len(calls) - len(lists)} token request(s) and the list)")
 
 
+def bench_page() -> None:
+    from web import create_app
+
+    app = create_app({"ROSTER": str(REPO / "rosters" / "example.yaml"), "SECRET_KEY": "benchmark"})
+    client = app.test_client()
+    assert client.get("/").status_code == 200  # the first request reads the roster
+
+    def get():
+        assert client.get("/").status_code == 200
+
+    median, best = measure(50, get)
+    report("`/` in-process (Flask test client)", median, best, 0.020)
+
+
+def _hammer(args: tuple[int, str, int]) -> int:
+    """One client process: `count` GETs of `path` on one keep-alive connection."""
+    import http.client
+
+    port, path, count = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    ok = 0
+    for _ in range(count):
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        ok += response.status == 200
+    conn.close()
+    return ok
+
+
+def bench_feed_server() -> None:
+    """The team feed, cached, under gunicorn on loopback: requests per second."""
+    import multiprocessing
+    import os
+    import socket
+    import urllib.request
+
+    from web import create_app
+
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    if not gunicorn.exists():
+        print("SKIP  team feed under gunicorn: gunicorn is not installed (pip install '.[serve]')")
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "ROTA_ROSTER": str(REPO / "rosters" / "example.yaml"), "ROTA_SECRET_KEY": "benchmark"}
+    with create_app({"ROSTER": env["ROTA_ROSTER"], "SECRET_KEY": "benchmark"}).test_request_context():
+        from web.feeds import token
+
+        path = f"/feeds/team/{token('team')}.ics"
+    server = subprocess.Popen(
+        [str(gunicorn), "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--bind",
+         f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):  # up to 10 s for the workers to boot
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        _hammer((port, path, 50))  # warm every worker's cache
+        clients, each = 4, 1000
+        with multiprocessing.Pool(clients) as pool:
+            t0 = time.perf_counter()
+            ok = sum(pool.map(_hammer, [(port, path, each)] * clients))
+            elapsed = time.perf_counter() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    rate = ok / elapsed
+    good = ok == clients * each and rate >= 500
+    results.append(("team feed under gunicorn", rate, 500, "PASS" if good else "FAIL"))
+    print(f"{'PASS' if good else 'FAIL'}  team feed, cached, under gunicorn (2 workers x 8 threads) on loopback: "
+          f"{rate:.0f} requests/s ({ok} of {clients * each} answered 200, {clients} client processes on the same "
+          f"2 cores; target >= 500)")
+
+
 def main() -> int:
     print(f"rota benchmarks on Python {sys.version.split()[0]}")
     bench_rotation()
     bench_feed()
     bench_who()
+    bench_page()
+    bench_feed_server()
     bench_zendesk_requests()
     bench_gcal_requests()
     failed = [r for r in results if r[3] == "FAIL"]

@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     except RotaError as e:
         print(f"rota: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # a file rota had to read or write: say which and why
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"rota: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -75,6 +79,28 @@ def parser() -> argparse.ArgumentParser:
     _roster_arg(record)
     record.add_argument("--at", metavar="DATETIME", help="default: now")
     record.set_defaults(run=cmd_record)
+
+    serve = commands.add_parser("serve", help="the web page: who is on support, feeds, roster editing")
+    _roster_arg(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(run=cmd_serve)
+
+    user = commands.add_parser("user", help="manage the editors of the web page")
+    actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add an editor, or set a new password")
+    add.add_argument("email")
+    add.add_argument("--name", help="shown on the page and in the audit log")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin (for scripts)")
+    _roster_arg(add)
+    add.set_defaults(run=cmd_user_add)
+    remove = actions.add_parser("remove", help="remove an editor")
+    remove.add_argument("email")
+    _roster_arg(remove)
+    remove.set_defaults(run=cmd_user_remove)
+    listing = actions.add_parser("list", help="list the editors")
+    _roster_arg(listing)
+    listing.set_defaults(run=cmd_user_list)
 
     sync = commands.add_parser("sync", help="make an outside system match the rotation (dry run unless --apply)")
     systems = sync.add_subparsers(dest="system", required=True, metavar="SYSTEM")
@@ -279,6 +305,56 @@ def cmd_sync_gcal(args, now) -> int:
     window = Window(monday_of(args.start or today), args.weeks)
     with gcalsync.client_from_env(team) as client:
         return gcalsync.sync(team, window, client, apply=args.apply, force=args.force, now=now, out=sys.stdout)
+
+
+def cmd_serve(args, now) -> int:
+    from web import create_app
+
+    path = roster_path(args)
+    load_team(args)  # a broken roster is one clear line now, not a stack trace per request
+    app = create_app({"ROSTER": str(path)})
+    store = app.extensions["rota"].editors
+    print(f"rota: serving {path} at http://{args.host}:{args.port}/", file=sys.stderr)
+    if not store.list():
+        print(f"rota: no editors yet. To edit the roster on the page, create one:\n"
+              f"    rota user add you@example.gov --roster {path}", file=sys.stderr)
+    app.run(host=args.host, port=args.port, threaded=True, load_dotenv=False)
+    return 0
+
+
+def _editor_store(args):
+    from .editors import EditorStore, path_for
+
+    return EditorStore(path_for(roster_path(args)))
+
+
+def cmd_user_add(args, now) -> int:
+    import getpass
+
+    store = _editor_store(args)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.email}: ")
+        if getpass.getpass("Again: ") != password:
+            raise RotaError("the two passwords differ; nothing was changed")
+    editor = store.add(args.email, password, args.name)
+    print(f"{editor.name} <{editor.email}> can now edit the roster (stored in {store.path}).")
+    return 0
+
+
+def cmd_user_remove(args, now) -> int:
+    store = _editor_store(args)
+    if not store.remove(args.email):
+        raise RotaError(f"{args.email} is not an editor")
+    print(f"{args.email} can no longer edit the roster.")
+    return 0
+
+
+def cmd_user_list(args, now) -> int:
+    for editor in _editor_store(args).list():
+        print(f"{editor.name} <{editor.email}>")
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .atomicfile import write_atomic
+from .filelock import locked
 from .core.model import Record, RecordedStint
 from .errors import FileError
 
@@ -67,6 +68,15 @@ def _parse_line(path: Path, number: int, line: str) -> RecordedStint:
 def add(path: Path, record: Record, stints: list[RecordedStint], recorded_at: datetime) -> list[RecordedStint]:
     """Append the stints the record does not have yet; returns those added."""
     new = [s for s in stints if record.get(s.week) is None]
+    if not new:
+        return []
+    with locked(path.with_name(f".{path.name}.lock")):
+        return _append(path, new, recorded_at)
+
+
+def _append(path: Path, new: list[RecordedStint], recorded_at: datetime) -> list[RecordedStint]:
+    on_disk = load(path)  # another process may have recorded some of them meanwhile
+    new = [s for s in new if on_disk.get(s.week) is None]
     if not new:
         return []
     try:

@@ -31,6 +31,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from . import holidaycal
 from .atomicfile import write_atomic
+from .filelock import lock_path, locked
 from .core.model import Absence, GoogleSettings, Meeting, Member, Override, Roster, Swap, ZendeskSettings
 from .errors import FileError, RosterInvalid, RotaError, StaleVersion
 
@@ -133,16 +134,17 @@ def save(roster_file: RosterFile, document: CommentedMap) -> RosterFile:
     changed since `roster_file` was read. Returns the file as now written."""
     data = dump(document)
     fresh = parse(data, roster_file.path)  # never write what we could not read back
-    try:
-        on_disk = version_of(roster_file.path.read_bytes())
-    except FileNotFoundError:
-        on_disk = None
-    if on_disk != roster_file.version:
-        raise StaleVersion(
-            f"{roster_file.path}: the roster changed since it was read (someone else saved it); "
-            "reload and make the change again"
-        )
-    write_atomic(roster_file.path, data)
+    with locked(lock_path(roster_file.path)):  # the check and the write, as one step
+        try:
+            on_disk = version_of(roster_file.path.read_bytes())
+        except FileNotFoundError:
+            on_disk = None
+        if on_disk != roster_file.version:
+            raise StaleVersion(
+                f"{roster_file.path}: the roster changed since it was read (someone else saved it); "
+                "reload and make the change again"
+            )
+        write_atomic(roster_file.path, data)
     return fresh
 
 

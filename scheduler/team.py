@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from .rosterfile import RosterFile
 class Team:
     roster_file: RosterFile
     record: Record
+    _schedule: Schedule | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path | str) -> Team:
@@ -40,7 +41,11 @@ class Team:
         return recordfile.path_for(self.path)
 
     def schedule(self) -> Schedule:
-        return Schedule(self.roster, holidaycal.calendar(self.roster.holidays), self.record)
+        """The schedule of this roster and record (built once: it remembers
+        what it has computed)."""
+        if self._schedule is None:
+            self._schedule = Schedule(self.roster, holidaycal.calendar(self.roster.holidays), self.record)
+        return self._schedule
 
     def stamp(self) -> datetime:
         """When the roster or its record last changed: the feeds' DTSTAMP."""
@@ -52,4 +57,5 @@ class Team:
         added = recordfile.add(self.record_path, self.record, self.schedule().begun(at), now)
         if added:
             self.record = recordfile.load(self.record_path)
+            self._schedule = None
         return added

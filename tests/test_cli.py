@@ -192,3 +192,34 @@ def test_the_console_script_is_installed():
     script = Path(sys.executable).parent / "rota"
     proc = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("rota ")
+
+
+def test_user_add_list_remove_and_the_editors_file_is_private(capsys, roster, monkeypatch):
+    import io
+    import stat
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert main(["user", "add", "Ed@Example.gov", "--name", "Ed Itor", "--password-stdin", "--roster", str(roster)]) == 0
+    editors = roster.with_name("team.editors.json")
+    assert stat.S_IMODE(editors.stat().st_mode) == 0o600
+    assert "a long enough password" not in editors.read_text()
+    assert main(["user", "list", "--roster", str(roster)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "Ed Itor <ed@example.gov>"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["user", "add", "x@example.gov", "--password-stdin", "--roster", str(roster)]) == 2
+    assert "at least 12 characters" in capsys.readouterr().err
+    assert main(["user", "remove", "ed@example.gov", "--roster", str(roster)]) == 0
+    assert main(["user", "remove", "ed@example.gov", "--roster", str(roster)]) == 2
+    assert "is not an editor" in capsys.readouterr().err
+
+
+def test_serve_checks_the_roster_and_says_how_to_make_the_first_editor(capsys, roster, monkeypatch):
+    calls = []
+    monkeypatch.setenv("ROTA_SECRET_KEY", "test")  # else a key is generated into instance/
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: calls.append(kw))
+    assert main(["serve", "--roster", str(roster), "--port", "8123"]) == 0
+    assert calls == [{"host": "127.0.0.1", "port": 8123, "threaded": True, "load_dotenv": False}]
+    err = capsys.readouterr().err
+    assert f"serving {roster} at http://127.0.0.1:8123/" in err and "rota user add you@example.gov" in err
+    roster.write_text("team: [broken\n")
+    assert main(["serve", "--roster", str(roster)]) == 2 and len(calls) == 1

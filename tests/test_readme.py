@@ -15,7 +15,8 @@ def quick_start_commands() -> list[str]:
 def test_quick_start_has_exactly_two_commands():
     commands = quick_start_commands()
     assert len(commands) == 2
-    assert "rota" in commands[0] and "pytest" in commands[1]
+    assert commands[0].endswith("rota serve") and commands[1] == "./scripts/test"
+    assert "pytest" in (REPO / "scripts" / "test").read_text()
 
 
 def test_ci_runs_the_readme_test_command_and_nothing_else():

@@ -72,6 +72,7 @@ class Coverage:
         self.rotation = rotation
         self.roster = rotation.roster
         self.calendar = rotation.calendar
+        self._slot_cache: dict[tuple[int, date], tuple[Slot, Slot]] = {}
 
     @property
     def begins(self) -> pendulum.DateTime:
@@ -85,10 +86,17 @@ class Coverage:
             return None
         week = self.rotation.week_at(instant)
         day = self.calendar.local_date(instant)
-        incoming = self._slot(INCOMING, self.rotation.stint(week), day)
-        continuing = self._slot(CONTINUING, self.rotation.stint(week - 1), day)
-        incoming, continuing = _no_double_booking(incoming, continuing)
-        return Duty(instant, week, (incoming, continuing), self.rotation.handoff(week + 1))
+        return Duty(instant, week, self._slots(week, day), self.rotation.handoff(week + 1))
+
+    def _slots(self, week: int, day: date) -> tuple[Slot, Slot]:
+        # The same (week, day) is asked for by the triage meeting, the day's
+        # gap check and the review: worth remembering.
+        found = self._slot_cache.get((week, day))
+        if found is None:
+            incoming = self._slot(INCOMING, self.rotation.stint(week), day)
+            continuing = self._slot(CONTINUING, self.rotation.stint(week - 1), day)
+            found = self._slot_cache[(week, day)] = _no_double_booking(incoming, continuing)
+        return found
 
     def on_day(self, day: date) -> Duty | None:
         """The pair for a working day, as it stands at the day's handoff time

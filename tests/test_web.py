@@ -1,0 +1,307 @@
+"""The web page through Flask's test client: every route and every refusal."""
+
+import json
+import re
+from datetime import timedelta
+
+import icalendar
+import pendulum
+import pytest
+from rosters import away, member, team, yaml_text
+
+from scheduler import auditlog
+from scheduler.editors import EditorStore
+from web import create_app
+
+PASSWORD = "correct horse battery staple"
+COMMENT = "# Platform experts: edited by hand and by rota\n"
+
+
+class Clock:
+    def __init__(self, at):
+        self.at = pendulum.parse(at)
+
+    def __call__(self):
+        return self.at
+
+
+@pytest.fixture
+def roster(roster_dir):
+    path = roster_dir / "team.yaml"
+    path.write_text(COMMENT + yaml_text(team("Ada", "Bob", "Cy", "Di", holidays="US")))
+    EditorStore(roster_dir / "team.editors.json").add("ed@example.gov", PASSWORD, "Ed Itor")
+    EditorStore(roster_dir / "team.editors.json").add("flo@example.gov", PASSWORD, "Flo")
+    return path
+
+
+@pytest.fixture
+def clock():
+    return Clock("2027-01-12T15:00:00Z")  # Tuesday of week 1: Cy (week 1) and Bob (week 2)
+
+
+@pytest.fixture
+def app(roster, clock):
+    return create_app({"TESTING": True, "ROSTER": str(roster), "SECRET_KEY": "test-secret", "CLOCK": clock})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_of(client, url="/signin"):
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def version_of(client):
+    page = client.get("/roster/").get_data(as_text=True)
+    return re.search(r'name="version" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, email="ed@example.gov", password=PASSWORD):
+    return client.post("/signin", data={"email": email, "password": password, "csrf_token": csrf_of(client)})
+
+
+def change(client, step, kind, **fields):
+    data = {"kind": kind, "csrf_token": csrf_of(client, "/roster/"), "version": fields.pop("version", None)
+            or version_of(client), **fields}
+    return client.post(f"/roster/{step}", data=data)
+
+
+# -- reading ----------------------------------------------------------------------------
+def test_the_page_shows_who_is_on_support_and_what_is_coming(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "As of Tue 12 Jan 2027 10:00 EST." in page
+    cards = re.findall(r'<div class="who">([^<]+)</div>\s*<div>Week (\d) of 2', page)
+    assert cards == [("Cy", "1"), ("Bob", "2")]
+    assert "Next handoff:</strong> Tue 19 Jan 2027 09:00 EST:\n    Di rotates in" in page
+    assert len(re.findall(r'<tr class="(?:current)?">', page)) == 12
+    assert "Martin Luther King Jr. Day: handoff moved" in page
+    assert '<tr class="current">' in page and "2027-01-11 <span class=\"muted\">(now)</span>" in page
+
+
+def test_the_page_highlights_gaps_and_covers(roster, client, app):
+    data = json.loads(roster.read_text().split("\n", 1)[1])
+    data["overrides"] = [{"from": "2027-01-13", "to": "2027-01-13", "replace": "bob@example.gov", "with": "ada@example.gov"}]
+    data["members"][3]["away"] = [away("2027-01-18", "2027-02-26")]
+    data["members"][0]["away"] = [away("2027-01-25", "2027-01-29")]
+    data["members"][1]["away"] = [away("2027-01-27", "2027-01-27")]  # with Cy continuing, week 2 has nobody
+    roster.write_text(yaml_text(data))
+    page = client.get("/").get_data(as_text=True)
+    assert '<span class="tag cover">Ada covers Bob 13 Jan–13 Jan</span>' in page
+    assert '<span class="tag gap">GAP</span>' in page
+    assert "Needs attention" in page and "has nobody" in page
+
+
+def test_subscription_links_in_https_and_webcal_forms_for_the_team_and_each_member(client):
+    page = client.get("/", base_url="https://rota.example.gov").get_data(as_text=True)
+    team_link = re.search(r'href="(https://rota\.example\.gov/feeds/team/[0-9a-f]{32}\.ics)"', page).group(1)
+    assert team_link.replace("https://", "webcal://") in page
+    for name in ("ada", "bob", "cy", "di"):
+        assert re.search(rf'href="webcal://rota\.example\.gov/feeds/member/{name}@example\.gov/[0-9a-f]{{32}}\.ics"', page)
+    feed = client.get(team_link.split("rota.example.gov")[1])
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert icalendar.Calendar.from_ical(feed.data)["X-WR-CALNAME"] == "Platform experts support"
+
+
+def feed_url(client, who="team"):
+    page = client.get("/").get_data(as_text=True)
+    if who == "team":
+        return re.search(r'href="http://localhost(/feeds/team/[0-9a-f]+\.ics)"', page).group(1)
+    return re.search(rf'href="http://localhost(/feeds/member/{who}/[0-9a-f]+\.ics)"', page).group(1)
+
+
+def test_feeds_answer_304_when_nothing_changed_and_change_when_the_roster_does(client, roster):
+    url = feed_url(client)
+    first = client.get(url)
+    assert first.headers["ETag"] and first.headers["Last-Modified"]
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+    assert client.get(url).data == first.data
+    roster.write_text(roster.read_text().replace('"Di"', '"Diana"'))
+    second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
+    assert b"Diana on support" in second.data
+
+
+def test_member_feeds_hold_only_that_members_events(client):
+    data = client.get(feed_url(client, "cy@example.gov")).data
+    cal = icalendar.Calendar.from_ical(data)
+    assert cal["X-WR-CALNAME"] == "Cy: Platform experts support"
+    for event in cal.walk("VEVENT"):
+        attendees = [str(a) for a in (event.get("ATTENDEE") or [])]
+        assert str(event["SUMMARY"]).startswith("Cy on support") or "mailto:cy@example.gov" in attendees
+
+
+def test_a_wrong_token_or_a_rotated_key_finds_no_feed(client, roster, clock):
+    url = feed_url(client)
+    assert client.get(url.replace(url[-10:-4], "000000")).status_code == 404
+    rotated = create_app({"TESTING": True, "ROSTER": str(roster), "SECRET_KEY": "a new key", "CLOCK": clock})
+    assert rotated.test_client().get(url).status_code == 404
+
+
+def test_healthz(client, roster):
+    assert client.get("/healthz").json["status"] == "ok"
+    roster.write_text("team: [broken\n")
+    response = client.get("/healthz")
+    assert response.status_code == 503 and "not valid YAML" in response.json["error"]
+
+
+def test_a_private_page_needs_sign_in_but_feeds_do_not(roster, clock):
+    app = create_app({"TESTING": True, "ROSTER": str(roster), "SECRET_KEY": "k", "CLOCK": clock, "PRIVATE": True})
+    client = app.test_client()
+    assert client.get("/").status_code == 302
+    sign_in(client)
+    assert client.get("/").status_code == 200
+    url = feed_url(client)
+    assert app.test_client().get(url).status_code == 200
+
+
+# -- signing in --------------------------------------------------------------------------
+def test_editing_needs_a_signed_in_editor(client, roster):
+    before = roster.read_text()
+    response = client.get("/roster/")
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
+    token = csrf_of(client)
+    response = client.post("/roster/save", data={"kind": "add_member", "name": "Zed", "email": "zed@example.gov",
+                                                 "csrf_token": token, "version": "x"})
+    assert response.status_code == 302 and roster.read_text() == before
+
+
+def test_sign_in_out_and_a_wrong_password_says_nothing_about_who_exists(client):
+    assert sign_in(client, password="wrong password!!").status_code == 401
+    unknown = sign_in(client, email="nobody@example.gov", password="whatever")
+    assert unknown.status_code == 401 and "Wrong email or password." in unknown.get_data(as_text=True)
+    assert sign_in(client).status_code == 302
+    assert "Sign out Ed Itor" in client.get("/").get_data(as_text=True)
+    client.post("/signout", data={"csrf_token": csrf_of(client, "/")})
+    assert client.get("/roster/").status_code == 302
+
+
+def test_failed_sign_ins_are_rate_limited(client, clock):
+    for _ in range(5):
+        assert sign_in(client, password="not the password").status_code == 401
+    limited = sign_in(client)  # even the right password waits
+    assert limited.status_code == 429 and "Too many failed sign-ins. Try again in 15 minute(s)." in limited.get_data(as_text=True)
+    clock.at = clock.at + timedelta(minutes=16)
+    assert sign_in(client).status_code == 302
+
+
+def test_forms_without_a_valid_csrf_token_are_refused(client, roster):
+    sign_in(client)
+    before = roster.read_text()
+    response = client.post("/roster/save", data={"kind": "add_member", "name": "Zed", "email": "zed@example.gov",
+                                                 "csrf_token": "forged", "version": version_of(client)})
+    assert response.status_code == 400 and "Form expired" in response.get_data(as_text=True)
+    assert roster.read_text() == before
+    assert client.post("/signin", data={"email": "ed@example.gov", "password": PASSWORD}).status_code == 400
+
+
+def test_bodies_over_64_kib_are_refused(client):
+    response = client.post("/signin", data={"email": "x" * (70 * 1024), "password": "p"})
+    assert response.status_code == 413
+
+
+# -- editing ---------------------------------------------------------------------------------
+def test_an_absence_is_previewed_then_saved_with_comments_audit_and_record(client, roster):
+    sign_in(client)
+    preview = change(client, "preview", "add_absence", email="di@example.gov", **{"from": "2027-01-20", "to": "2027-01-21"})
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "Preview: Di away 2027-01-20 to 2027-01-21" in text
+    assert "This changes" in text and "2027-01-18" in text
+    assert "away" not in roster.read_text()  # nothing written by a preview
+    saved = change(client, "save", "add_absence", email="di@example.gov", **{"from": "2027-01-20", "to": "2027-01-21"})
+    assert saved.status_code == 302
+    assert "Saved: Di away 2027-01-20 to 2027-01-21." in client.get("/roster/").get_data(as_text=True)
+    text = roster.read_text()
+    assert text.startswith(COMMENT) and "2027-01-20" in text
+    log = auditlog.read(roster.with_name("team.audit.jsonl"))
+    assert (log[-1]["actor"], log[-1]["system"], log[-1]["action"], log[-1]["who"]) == (
+        "ed@example.gov", "roster", "add_absence", "di@example.gov")
+    record = roster.with_name("team.record.jsonl").read_text().splitlines()
+    assert [json.loads(line)["member"] for line in record] == ["ada@example.gov", "bob@example.gov", "cy@example.gov"]
+    page = client.get("/").get_data(as_text=True)
+    assert "Di rotates in" not in page  # she is away in her would-be stint: Ada comes in instead
+
+
+def test_every_kind_of_change_lands_in_the_roster(client, roster):
+    sign_in(client)
+    assert change(client, "save", "add_member", name="Eve", email="eve@example.gov", joined="2027-02-01").status_code == 302
+    assert change(client, "save", "retire_member", email="di@example.gov", left="2027-06-30").status_code == 302
+    assert change(client, "save", "add_override", replace="bob@example.gov", **{"with": "ada@example.gov"},
+                  **{"from": "2027-01-13", "to": "2027-01-14", "note": "dentist"}).status_code == 302
+    assert change(client, "save", "add_absence", email="ada@example.gov", **{"from": "2027-03-01", "to": "2027-03-05"}).status_code == 302
+    assert change(client, "save", "remove_absence", email="ada@example.gov", **{"from": "2027-03-01", "to": "2027-03-05"}).status_code == 302
+    assert change(client, "save", "swap", week="2027-01-25", with_week="2027-02-08").status_code == 302
+    from scheduler.rosterfile import load
+
+    r = load(roster).roster
+    assert r.member("eve@example.gov").joined.isoformat() == "2027-02-01"
+    assert r.member("di@example.gov").left.isoformat() == "2027-06-30"
+    assert r.overrides[0].note == "dentist" and r.member("ada@example.gov").away == ()
+    assert (r.swaps[0].week.isoformat(), r.swaps[0].other_week.isoformat()) == ("2027-01-25", "2027-02-08")
+    log = auditlog.read(roster.with_name("team.audit.jsonl"))
+    assert [e["action"] for e in log] == ["add_member", "retire_member", "add_override", "add_absence",
+                                          "remove_absence", "swap"]
+
+
+@pytest.mark.parametrize("kind, fields, message", [
+    ("add_absence", {"email": "di@example.gov", "from": "2027-13-01", "to": "2027-01-21"}, "is not a date"),
+    ("add_absence", {"email": "zed@example.gov", "from": "2027-01-20", "to": "2027-01-21"}, "zed@example.gov is not on the roster"),
+    ("add_override", {"replace": "bob@example.gov", "with": "ada@example.gov", "from": "2027-01-04", "to": "2027-01-05"},
+     "in the past"),
+    ("add_override", {"replace": "bob@example.gov", "with": "bob@example.gov", "from": "2027-01-14", "to": "2027-01-15"},
+     "cannot cover for themselves"),
+    ("add_member", {"name": "Ada again", "email": "ADA@example.gov"}, "already on the roster"),
+    ("retire_member", {"email": "ada@example.gov", "left": "2026-12-01"}, "the past is already recorded"),
+    ("swap", {"week": "2027-01-11", "with_week": "2027-01-25"}, "has begun"),
+])
+def test_bad_input_is_explained_in_the_form_and_nothing_is_written(client, roster, kind, fields, message):
+    sign_in(client)
+    before = roster.read_text()
+    for step in ("preview", "save"):
+        response = change(client, step, kind, **fields)
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+    assert roster.read_text() == before
+
+
+def test_names_are_escaped_everywhere(client, roster):
+    sign_in(client)
+    evil = '<script>alert("x")</script>'
+    assert change(client, "save", "add_member", name=evil, email="eve@example.gov", joined="2027-01-12").status_code == 302
+    for url in ("/", "/roster/"):
+        page = client.get(url).get_data(as_text=True)
+        assert evil not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    events = icalendar.Calendar.from_ical(client.get(feed_url(client)).data).walk("VEVENT")
+    assert any(str(e["SUMMARY"]) == f"{evil} on support (Platform experts)" for e in events)
+
+
+def test_a_stale_version_is_refused_with_a_message(client, roster):
+    sign_in(client)
+    old = version_of(client)
+    roster.write_text(roster.read_text().replace('"Bob"', '"Robert"'))  # someone else saved meanwhile
+    response = change(client, "save", "add_absence", version=old, email="di@example.gov", **{"from": "2027-01-20", "to": "2027-01-21"})
+    assert response.status_code == 409
+    assert "Someone else changed the roster since you loaded it" in response.get_data(as_text=True)
+    assert "Robert" in roster.read_text() and "2027-01-20" not in roster.read_text()
+
+
+def test_two_editors_racing_both_see_a_clear_outcome_and_nothing_is_lost(app, roster):
+    ed, flo = app.test_client(), app.test_client()
+    sign_in(ed)
+    sign_in(flo, email="flo@example.gov")
+    v_ed, v_flo = version_of(ed), version_of(flo)
+    assert v_ed == v_flo
+    first = change(ed, "save", "add_absence", version=v_ed, email="di@example.gov", **{"from": "2027-02-01", "to": "2027-02-02"})
+    second = change(flo, "save", "add_absence", version=v_flo, email="ada@example.gov", **{"from": "2027-03-01", "to": "2027-03-02"})
+    assert first.status_code == 302 and second.status_code == 409
+    assert "2027-02-01" in roster.read_text() and "2027-03-01" not in roster.read_text()
+    again = change(flo, "save", "add_absence", email="ada@example.gov", **{"from": "2027-03-01", "to": "2027-03-02"})
+    assert again.status_code == 302
+    text = roster.read_text()
+    assert "2027-02-01" in text and "2027-03-01" in text
+    log = auditlog.read(roster.with_name("team.audit.jsonl"))
+    assert [e["actor"] for e in log] == ["ed@example.gov", "flo@example.gov"]

@@ -1,0 +1,58 @@
+"""The page everyone reads: who is on support, what is coming, how to subscribe."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
+
+from scheduler.core import Window, monday_of
+from scheduler.core.events import when
+from scheduler.errors import RotaError
+
+from . import feeds, state
+
+bp = Blueprint("pages", __name__)
+COMING_WEEKS = 12
+
+
+@bp.route("/")
+def index():
+    if current_app.config["PRIVATE"] and g.editor is None:
+        return redirect(url_for("auth.signin", next="/"))
+    team = state.team()
+    schedule, roster = team.schedule(), team.roster
+    now = state.now()
+    today = schedule.calendar.local_date(now)
+    duty = schedule.duty(now)
+    weeks = schedule.weeks(Window(monday_of(today), COMING_WEEKS))
+    stop = monday_of(today) + timedelta(weeks=COMING_WEEKS)
+    rows = [_row(schedule, w) for w in weeks]
+    findings = [f for f in schedule.check(now, COMING_WEEKS) if f.kind in ("gap", "swap", "override")]
+    current = schedule.rotation.week_at(now)
+    next_week = schedule.rotation.week(current + 1) if duty else (weeks[0] if weeks else None)
+    return render_template(
+        "index.html", roster=roster, duty=duty, rows=rows, current=current, next_week=next_week,
+        findings=findings, when=when, local=schedule.calendar.to_local(now), stop=stop,
+        team_links=feeds.links("team"),
+        member_links=[(m, feeds.links(f"member:{m.email}", m.email)) for m in roster.members],
+    )
+
+
+def _row(schedule, week):
+    stop = week.monday + timedelta(days=7)
+    gaps = schedule.gaps(week.monday, stop)
+    covers = [o for o in schedule.roster.overrides if o.start < stop and o.end >= week.monday]
+    return {"week": week, "gaps": gaps, "covers": covers,
+            "holiday": schedule.calendar.holiday_name(week.monday) if week.holiday_moved else None}
+
+
+@bp.route("/healthz")
+def healthz():
+    """For the platform's health checks: 200 when the roster loads."""
+    try:
+        team = state.team()
+        team.schedule().duty(state.now())
+    except RotaError as e:
+        return jsonify(status="error", error=str(e)), 503
+    return jsonify(status="ok", team=team.roster.team, roster_version=team.roster_file.version)

@@ -1,0 +1,79 @@
+"""What the app keeps between requests: the team as last read from disk
+(reloaded when the roster or record file changes), rendered feeds, the
+editors file and the clock. Views get all of it through the functions here."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pendulum
+from flask import Flask, current_app
+
+from scheduler import editors as editors_module
+from scheduler import recordfile
+from scheduler.team import Team
+
+
+class TeamCache:
+    """The team, re-read only when its files change on disk (another editor,
+    a cron job, a git pull), so that most requests parse nothing."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._key = None
+        self._team: Team | None = None
+
+    def key(self):
+        return tuple(_stat(p) for p in (self.path, recordfile.path_for(self.path)))
+
+    def get(self) -> Team:
+        key = self.key()
+        with self._lock:
+            if self._team is None or key != self._key:
+                self._team, self._key = Team.load(self.path), key
+            return self._team
+
+
+def _stat(path: Path):
+    try:
+        s = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (s.st_mtime_ns, s.st_size, s.st_ino)
+
+
+class State:
+    def __init__(self, app: Flask):
+        roster = Path(app.config["ROSTER"])
+        self.teams = TeamCache(roster)
+        editors_path = Path(app.config["EDITORS"]) if app.config["EDITORS"] else editors_module.path_for(roster)
+        self.editors = editors_module.EditorStore(editors_path)
+        self.feeds: dict = {}  # (scope, window, files) -> rendered feed
+        self.signin_failures: dict = {}  # (address, email) -> [instants]
+        self.lock = threading.Lock()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["rota"] = State(app)
+
+
+def state() -> State:
+    return current_app.extensions["rota"]
+
+
+def team() -> Team:
+    return state().teams.get()
+
+
+def fresh_team() -> Team:
+    """A private copy read now, for a change that is about to be written."""
+    return Team.load(state().teams.path)
+
+
+def now() -> datetime:
+    clock = current_app.config["CLOCK"]
+    return clock() if clock else pendulum.now("UTC")
