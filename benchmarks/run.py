@@ -261,6 +261,53 @@ def bench_feed_server() -> None:
           f"2 cores; target >= 500)")
 
 
+def bench_run_job() -> None:
+    """`rota run --apply` with nothing to do, as a whole process, against the fakes."""
+    import os
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from fakes.google import FakeGoogle
+    from fakes.slack import FakeSlack
+    from fakes.zendesk import FakeZendesk
+    from rosters import team, yaml_text
+
+    names = ("Ada", "Bob", "Cy", "Di")
+    script = Path(sys.executable).parent / "rota"
+    with FakeZendesk() as zd, FakeGoogle() as google, FakeSlack() as slack, tempfile.TemporaryDirectory() as tmp:
+        ids = {n: zd.add_user(n, f"{n.lower()}@example.gov") for n in names}
+        group = zd.add_group("Platform experts")
+        zd.add_group("Tier 1")
+        for n in ("Ada", "Bob"):
+            zd.add_membership(ids[n], group)
+        path = Path(tmp) / "team.yaml"
+        path.write_text(yaml_text(team(*names, holidays="US",
+                                       zendesk={"url": "https://acme.zendesk.com", "group": "Platform experts"},
+                                       google={"calendar_id": "team@group.calendar.google.com"})))
+        env = {**os.environ, "ZENDESK_URL": zd.url, "ZENDESK_EMAIL": zd.email, "ZENDESK_API_TOKEN": zd.token,
+               "GOOGLE_APPLICATION_CREDENTIALS": str(google.write_key_file(Path(tmp) / "key.json")),
+               "ROTA_GOOGLE_API_ENDPOINT": google.url + "/calendar/v3/", "SLACK_WEBHOOK_URL": slack.url}
+
+        def rota_run(at: str) -> subprocess.CompletedProcess:
+            return subprocess.run([str(script), "run", "--roster", str(path), "--apply", "--at", at],
+                                  env=env, capture_output=True, text=True)
+
+        first = rota_run("2027-01-11T09:05:00-05:00")  # the handoff: does the work
+        assert first.returncode == 0, first.stdout + first.stderr
+        zd.clear_log()
+        google.clear_log()
+        slack.requests.clear()
+        median, best = measure(5, lambda: rota_run("2027-01-11T09:35:00-05:00"))
+        last = rota_run("2027-01-11T09:35:00-05:00")
+        runs = 7  # the five measured, the one above, and the check
+        zd_calls, g_calls = len(zd.requests) // runs, len(google.http_requests()) // runs
+        writes = len(zd.writes()) + len(google.writes()) + len(slack.requests)
+        report("`rota run --apply` with nothing to do, whole process", median, best, 1.0, unit="s")
+        count("write requests in those runs", writes, 0, "writes")
+        print(f"      (per run: {zd_calls} Zendesk requests, {g_calls} Google requests (token and list), "
+              f"0 Slack; it said: {last.stdout.strip()!r})")
+
+
 def main() -> int:
     print(f"rota benchmarks on Python {sys.version.split()[0]}")
     bench_rotation()
@@ -270,6 +317,7 @@ def main() -> int:
     bench_feed_server()
     bench_zendesk_requests()
     bench_gcal_requests()
+    bench_run_job()
     failed = [r for r in results if r[3] == "FAIL"]
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0

@@ -10,10 +10,11 @@ and flushed to disk one batch at a time; nothing is ever rewritten.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from .atomicfile import append_durably
 
 
 def path_for(roster_path: Path) -> Path:
@@ -38,13 +39,7 @@ def append(path: Path, entries: list[Entry], *, actor: str, now: datetime) -> No
                     "who": e.who, "result": e.result, "detail": e.detail}) + "\n"
         for e in entries
     )
-    # O_APPEND: concurrent writers (cron and the web app) each add whole lines.
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, lines.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_durably(path, lines.encode("utf-8"))
 
 
 def read(path: Path) -> list[dict]:

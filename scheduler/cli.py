@@ -80,6 +80,18 @@ def parser() -> argparse.ArgumentParser:
     record.add_argument("--at", metavar="DATETIME", help="default: now")
     record.set_defaults(run=cmd_record)
 
+    run = commands.add_parser("run", help="everything a handoff needs: record, syncs, tickets, notice")
+    _roster_arg(run)
+    run.add_argument("--at", metavar="DATETIME", help="act as of this instant (default: now)")
+    run.add_argument("--apply", action="store_true", help="make the changes (default: say what would change)")
+    run.set_defaults(run=cmd_run)
+
+    tickets = commands.add_parser("tickets", help="tickets that break the team's status rules (exit 1 on any)")
+    _roster_arg(tickets)
+    tickets.add_argument("--at", metavar="DATETIME", help="check as of this instant (default: now)")
+    tickets.add_argument("--format", choices=("text", "json"), default="text")
+    tickets.set_defaults(run=cmd_tickets)
+
     serve = commands.add_parser("serve", help="the web page: who is on support, feeds, roster editing")
     _roster_arg(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -294,7 +306,7 @@ def cmd_sync_zendesk(args, now) -> int:
     team = load_team(args)
     at = instant(args.at, team.schedule(), now)
     client = zendesk.client_from_env(zendesksync.settings_of(team).url)
-    return zendesksync.sync(team, at, client, apply=args.apply, force=args.force, now=now, out=sys.stdout)
+    return zendesksync.sync(team, at, client, apply=args.apply, force=args.force, now=now, out=sys.stdout).code
 
 
 def cmd_sync_gcal(args, now) -> int:
@@ -304,7 +316,29 @@ def cmd_sync_gcal(args, now) -> int:
     today = team.schedule().calendar.local_date(now)
     window = Window(monday_of(args.start or today), args.weeks)
     with gcalsync.client_from_env(team) as client:
-        return gcalsync.sync(team, window, client, apply=args.apply, force=args.force, now=now, out=sys.stdout)
+        return gcalsync.sync(team, window, client, apply=args.apply, force=args.force, now=now, out=sys.stdout).code
+
+
+def cmd_run(args, now) -> int:
+    from . import runjob
+
+    path = roster_path(args)
+    at = instant(args.at, load_team(args).schedule(), now)
+    return runjob.run(path, at, now, apply=args.apply, out=sys.stdout)
+
+
+def cmd_tickets(args, now) -> int:
+    from . import ticketcheck, zendesk, zendesksync
+
+    team = load_team(args)
+    at = instant(args.at, team.schedule(), now)
+    client = zendesk.client_from_env(zendesksync.settings_of(team).url)
+    report = ticketcheck.check(team, client, at)
+    if args.format == "json":
+        emit(json.dumps(report.data(), indent=2) + "\n")
+    else:
+        emit(ticketcheck.text(report))
+    return 1 if report.breaches else 0
 
 
 def cmd_serve(args, now) -> int:

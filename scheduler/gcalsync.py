@@ -28,6 +28,7 @@ from .core.events import slug
 from .core.model import GoogleSettings
 from .gcal import CalendarClient, GoogleConfigError, credentials_from_env
 from .retry import Patience
+from .syncresult import SyncResult
 from .team import Team
 
 ACTOR = "rota sync gcal"
@@ -58,7 +59,7 @@ def make_plan(team: Team, window: Window, client: CalendarClient) -> tuple[Calen
 
 
 def sync(team: Team, window: Window, client: CalendarClient, *, apply: bool, force: bool,
-         now: datetime, out: TextIO) -> int:
+         now: datetime, out: TextIO) -> SyncResult:
     if apply:
         team.record_begun(now, now)  # first, so that the plan stands on a fixed past
     settings = settings_of(team)
@@ -72,16 +73,17 @@ def sync(team: Team, window: Window, client: CalendarClient, *, apply: bool, for
     for change in plan.changes:
         print(f"  {change}", file=out)
     print(f"  {plan.summary()}", file=out)
+    planned = len(plan.changes)
     if not plan.changes:
         print("The calendar matches the rotation.", file=out)
-        return 0
+        return SyncResult(0, 0, 0, "the calendar matches")
     if not apply:
-        print(f"Dry run: {len(plan.changes)} change(s) not made. Run with --apply to make them.", file=out)
-        return 1
+        print(f"Dry run: {planned} change(s) not made. Run with --apply to make them.", file=out)
+        return SyncResult(1, planned, 0, f"{plan.summary()} (dry run)")
     if plan.unsafe and not force:
         print(f"Refused: this would delete {len(plan.deletes)} of the {plan.owned} events rota keeps in "
               "this window (more than a quarter). Check the roster and the calendar, or run with --force.", file=out)
-        return 1
+        return SyncResult(1, planned, 0, f"refused: would delete {len(plan.deletes)} of {plan.owned} events")
 
     outcomes = client.write(plan.changes)
     entries = []
@@ -97,9 +99,11 @@ def sync(team: Team, window: Window, client: CalendarClient, *, apply: bool, for
             print(f"  failed: {change}: {outcome.error}", file=out)
     auditlog.append(auditlog.path_for(team.path), entries, actor=ACTOR, now=now)
 
+    applied = sum(1 for o in outcomes if o.ok)
+    done = f"{applied} of {planned} change(s) made ({plan.summary()})"
     after, _ = make_plan(team, window, client)
     if after.changes:
         print(f"The calendar does not match yet: {after.summary()}; the next run will carry on.", file=out)
-        return 1
+        return SyncResult(1, planned, applied, f"{done}; still to do: {after.summary()}")
     print("The calendar matches the rotation.", file=out)
-    return 0
+    return SyncResult(0, planned, applied, done)

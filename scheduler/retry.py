@@ -29,3 +29,15 @@ class Patience:
     def wait(self, seconds: float) -> None:
         self.waited += seconds
         self.sleep(seconds)
+
+
+def retry_after_seconds(value) -> float:
+    """A Retry-After header as seconds to wait: at least one, so that a zero
+    repeated still uses up the budget. Clients give header values as a string,
+    or as a list of them."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(1.0, float(value))
+    except (TypeError, ValueError):
+        return 1.0

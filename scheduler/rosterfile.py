@@ -47,7 +47,7 @@ TOP_KEYS = ("team", "timezone", "rotation", "meetings", "members", "overrides", 
 ROTATION_KEYS = ("start", "handoff_time", "holidays")
 MEETING_KEYS = ("time", "minutes")
 MEMBER_KEYS = ("name", "email", "joined", "left", "away", "zendesk_id")
-ZENDESK_KEYS = ("url", "group", "exclusive")
+ZENDESK_KEYS = ("url", "group", "exclusive", "ticket_groups")
 GOOGLE_KEYS = ("calendar_id", "delegate", "send_updates")
 SEND_UPDATES = ("all", "externalOnly", "none")
 URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
@@ -339,7 +339,16 @@ class _Validator:
         if not isinstance(exclusive, bool):
             self.fail(line_of(section, "exclusive"), "zendesk.exclusive", "expected true or false")
             exclusive = False
-        return ZendeskSettings(url.rstrip("/") if url else None, group, exclusive) if group else None
+        ticket_groups = []
+        seq = self.sequence(section, "ticket_groups", "zendesk.ticket_groups", required=False)
+        for i, item in enumerate(seq or ()):
+            if isinstance(item, bool) or not isinstance(item, (int, str)) or not str(item).strip():
+                self.fail(seq.lc.item(i)[0] + 1, f"zendesk.ticket_groups[{i}]", "expected a group name or id")
+            else:
+                ticket_groups.append(item if isinstance(item, int) else str(item).strip())
+        if not group:
+            return None
+        return ZendeskSettings(url.rstrip("/") if url else None, group, exclusive, tuple(ticket_groups))
 
     def google(self, doc) -> GoogleSettings | None:
         section = self.section(doc, "google", required=False)

@@ -9,10 +9,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import holidaycal, recordfile, rosterfile
+from . import holidaycal, recordfile, rosterfile, ticketcounts
 from .core import Record, RecordedStint, Schedule
 from .rosterfile import RosterFile
 
@@ -44,8 +44,13 @@ class Team:
         """The schedule of this roster and record (built once: it remembers
         what it has computed)."""
         if self._schedule is None:
-            self._schedule = Schedule(self.roster, holidaycal.calendar(self.roster.holidays), self.record)
+            self._schedule = Schedule(self.roster, holidaycal.calendar(self.roster.holidays), self.record,
+                                      self.review_notes())
         return self._schedule
+
+    def review_notes(self) -> dict[date, str]:
+        """Last week's unresolved ticket counts, as `rota run` kept them."""
+        return ticketcounts.review_notes(ticketcounts.path_for(self.path))
 
     def stamp(self) -> datetime:
         """When the roster or its record last changed: the feeds' DTSTAMP."""

@@ -22,6 +22,7 @@ Credentials come only from the environment and are never printed.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -31,8 +32,9 @@ from zenpy.lib.api_objects import GroupMembership
 from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyException
 
 from .core.groupsync import Account, Membership
+from .core.tickets import Ticket
 from .errors import RotaError
-from .retry import Patience
+from .retry import Patience, retry_after_seconds
 
 PAGE = 100  # Zendesk's largest page
 
@@ -43,6 +45,10 @@ class ZendeskError(RotaError):
 
 class ZendeskConfigError(RotaError):
     exit_code = 2
+
+
+class GroupNotFound(ZendeskError):
+    """No group has that name or id."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ class _RetryingSession(requests.Session):
                 attempt += 1
                 continue
             if response.status_code == 429:
-                retry_after = _seconds(response.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 if rate_limited + retry_after > p.budget:
                     raise ZendeskError(
                         f"Zendesk rate limit: {method} {_path(url)} still limited after waiting {rate_limited:.0f} s "
@@ -113,6 +119,7 @@ class ZendeskClient:
         scheme, host = _split_base_url(base_url)
         self.base_url = base_url
         self.session = _RetryingSession(patience or Patience())
+        self._groups = None
         subdomain, _, domain = host.partition(".")
         self.api = Zenpy(
             subdomain=subdomain, domain=domain, session=self.session, timeout=timeout, disable_cache=True,
@@ -132,11 +139,13 @@ class ZendeskClient:
             try:
                 group = self._call(self.api.groups, id=name_or_id)
             except RecordNotFoundException:
-                raise ZendeskError(f"Zendesk has no group with id {name_or_id}") from None
+                raise GroupNotFound(f"Zendesk has no group with id {name_or_id}") from None
             return Group(group.id, group.name)
-        found = [g for g in self._call(lambda: list(self.api.groups())) if g.name == name_or_id]
+        if self._groups is None:  # one listing serves every lookup of the run
+            self._groups = self._call(lambda: list(self.api.groups()))
+        found = [g for g in self._groups if g.name == name_or_id]
         if not found:
-            raise ZendeskError(f"Zendesk has no group named {name_or_id!r} (names are matched exactly)")
+            raise GroupNotFound(f"Zendesk has no group named {name_or_id!r} (names are matched exactly)")
         if len(found) > 1:
             ids = ", ".join(str(g.id) for g in found)
             raise ZendeskError(f"Zendesk has {len(found)} groups named {name_or_id!r} (ids {ids}): put the id in the roster")
@@ -164,6 +173,25 @@ class ZendeskClient:
         found = self._call(lambda: list(self.api.users.search(query=f"email:{wanted}")))
         exact = [u for u in found if (u.email or "").lower() == wanted]
         return _account(exact[0]) if exact else None
+
+    def unresolved_tickets(self, group: Group) -> list[Ticket]:
+        """The group's tickets that are not solved or closed (Search API,
+        paged by zenpy), with their assignees' names."""
+        found = self._call(lambda: list(self.api.search(type="ticket", group=group.id, status_less_than="solved")))
+        assignees = sorted({t.assignee_id for t in found if getattr(t, "assignee_id", None)})
+        names: dict[int, str] = {}
+        for i in range(0, len(assignees), PAGE):
+            for user in self._call(lambda chunk=assignees[i:i + PAGE]: list(self.api.users(ids=chunk))):
+                names[user.id] = user.name or user.email
+        return [
+            Ticket(
+                id=t.id, subject=t.subject or "(no subject)", status=t.status, group=group.name,
+                created_at=_instant(t.created_at), updated_at=_instant(t.updated_at or t.created_at),
+                assignee=names.get(t.assignee_id) if getattr(t, "assignee_id", None) else None,
+                url=f"{self.base_url}/agent/tickets/{t.id}",
+            )
+            for t in found
+        ]
 
     # -- writing --------------------------------------------------------------------
     def add(self, group_id: int, user_id: int) -> None:
@@ -235,6 +263,10 @@ def _set_scheme(root, scheme: str) -> None:
         todo.extend(v for v in vars(obj).values() if hasattr(v, "protocol") or type(v).__module__.startswith("zenpy.lib.api"))
 
 
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _account(user) -> Account:
     return Account(user.id, (user.email or "").lower() or None, user.name, user.role)
 
@@ -251,15 +283,6 @@ def _details(e: APIException) -> str:
         return str(e)
     messages = [d.get("description", "") for items in (data.get("details") or {}).values() for d in items]
     return "; ".join(m for m in messages if m) or data.get("description") or data.get("error") or str(e)
-
-
-def _seconds(value: str | None) -> float:
-    # At least a second: a Retry-After of 0 repeated would otherwise never
-    # use up the budget.
-    try:
-        return max(1.0, float(value))
-    except (TypeError, ValueError):
-        return 1.0
 
 
 def _path(url: str) -> str:

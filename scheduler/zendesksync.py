@@ -27,10 +27,12 @@ from . import auditlog
 from .core.events import when
 from .core.groupsync import GroupPlan, Wanted, plan_group
 from .core.model import ZendeskSettings
+from .syncresult import SyncResult
 from .team import Team
 from .zendesk import Group, ZendeskClient, ZendeskConfigError, ZendeskError
 
 ACTOR = "rota sync zendesk"
+PAST = {"add": "added", "remove": "removed"}
 
 
 def wanted_at(team: Team, at: datetime) -> list[tuple[str, str]]:
@@ -94,19 +96,20 @@ def print_plan(group: Group, plan: GroupPlan, at: datetime, team: Team, out: Tex
 
 
 def sync(team: Team, at: datetime, client: ZendeskClient, *, apply: bool, force: bool,
-         now: datetime, out: TextIO) -> int:
+         now: datetime, out: TextIO) -> SyncResult:
     if apply:
         team.record_begun(at, now)  # first, so that the plan stands on a fixed past
     group, plan = make_plan(team, at, client)
     print_plan(group, plan, at, team, out)
+    planned = len(plan.changes)
     if not plan.changes:
-        return _verdict(plan, out)
+        return _verdict(plan, out, planned, 0, "the group matches")
     if not apply:
-        print(f"Dry run: {len(plan.changes)} change(s) not made. Run with --apply to make them.", file=out)
-        return 1
+        print(f"Dry run: {planned} change(s) not made. Run with --apply to make them.", file=out)
+        return SyncResult(1, planned, 0, f"{planned} change(s) planned (dry run)")
     if plan.empties_group and not force:
         print("Refused: this plan would leave the group empty. Check the roster, or run with --force.", file=out)
-        return 1
+        return SyncResult(1, planned, 0, "refused: the plan would leave the group empty")
 
     entries, failures = [], []
     for change in plan.changes:  # adds first: the group never holds fewer than it must
@@ -126,14 +129,15 @@ def sync(team: Team, at: datetime, client: ZendeskClient, *, apply: bool, force:
     for failure in failures:
         print(f"  failed: {failure}", file=out)
 
+    done = ", ".join(f"{PAST[e.action]} {e.who}" for e in entries if e.result == "ok")
     _, after = make_plan(team, at, client)
-    return _verdict(after, out)
+    return _verdict(after, out, planned, len(entries) - len(failures), done or "no change made")
 
 
-def _verdict(plan: GroupPlan, out: TextIO) -> int:
+def _verdict(plan: GroupPlan, out: TextIO, planned: int, applied: int, summary: str) -> SyncResult:
     if plan.matches:
         print("The group matches the pair on support.", file=out)
-        return 0
+        return SyncResult(0, planned, applied, summary)
     reasons = [str(p) for p in plan.problems] + [str(c) for c in plan.changes]
     print("The group does not match: " + "; ".join(reasons), file=out)
-    return 1
+    return SyncResult(1, planned, applied, "the group does not match: " + "; ".join(reasons))

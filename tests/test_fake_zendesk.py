@@ -6,6 +6,7 @@ with Retry-After > 0: zenpy would really sleep for it.
 """
 
 import threading
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -175,6 +176,251 @@ def test_show_many_omits_unknown_ids(fake, zen, team):
         zen.users(id=424242)
 
 
+# ---- tickets and search -------------------------------------------------------
+
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+LIMIT_BODY = {"error": "invalid", "description": "Search response limit exceeded"}
+
+
+def stamp(minutes):
+    """A fixed instant plus ``minutes``, in Zendesk's form: times without a clock read."""
+    when = datetime(2027, 1, 4, 9, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture
+def desk(fake):
+    """Support holds one ticket per status, a minute apart in status order, the
+    open one assigned to Ada; Tier 1 has a new and an open ticket, Billing an open one."""
+    ids = {"ada": fake.add_user("Ada", "ada@example.gov")}
+    for name in ("Support", "Tier 1", "Billing"):
+        ids[name] = fake.add_group(name)
+    for i, status in enumerate(STATUSES):
+        ids[f"Support {status}"] = fake.add_ticket(
+            f"Support {status}", status=status, group_id=ids["Support"], created_at=stamp(i),
+            assignee_id=ids["ada"] if status == "open" else None)
+    for i, (group, status) in enumerate([("Tier 1", "new"), ("Tier 1", "open"),
+                                         ("Billing", "open")]):
+        ids[f"{group} {status}"] = fake.add_ticket(f"{group} {status}", status=status,
+                                                   group_id=ids[group], created_at=stamp(10 + i))
+    return ids
+
+
+def subjects(tickets):
+    return [t.subject for t in tickets]
+
+
+def search_raw(fake, http, query, **params):
+    """The subjects on the first page of a search made with plain requests."""
+    response = http.get(f"{fake.url}/api/v2/search.json", params={"query": query, **params})
+    assert response.status_code == 200
+    return [t["subject"] for t in response.json()["results"]]
+
+
+def test_zenpy_searches_250_tickets_over_three_offset_pages(fake, zen):
+    group = fake.add_group("Support")
+    ids = [fake.add_ticket(f"Ticket {i}", group_id=group, created_at=stamp(i))
+           for i in range(250)]
+    found = list(zen.search(type="ticket", group=group, status_less_than="solved"))
+    assert [t.id for t in found] == ids  # oldest first
+    assert {type(t).__name__ for t in found} == {"Ticket"}
+    assert [(s.path, s.query.get("page"), s.status) for s in fake.requests] == [
+        ("/api/v2/search.json", None, 200), ("/api/v2/search.json", "2", 200),
+        ("/api/v2/search.json", "3", 200)]
+    assert all(s.query["query"] == f"type:ticket group:{group} status<solved"
+               and s.query["filter[type]"] == "ticket" for s in fake.requests)
+
+
+def test_search_page_shape_and_absolute_next_page(fake, http):
+    group = fake.add_group("Support")
+    first_id = fake.add_ticket("Printer on fire", group_id=group, created_at=stamp(0))
+    for i in range(1, 250):
+        fake.add_ticket(f"Ticket {i}", group_id=group, created_at=stamp(i))
+    url = f"{fake.url}/api/v2/search.json"
+    first = http.get(url, params={"query": f"type:ticket group:{group}"}).json()
+    assert set(first) == {"results", "facets", "next_page", "previous_page", "count"}
+    assert first["count"] == 250 and len(first["results"]) == 100
+    assert first["facets"] is None and first["previous_page"] is None
+    assert first["next_page"].startswith(f"{fake.url}/api/v2/search.json?")
+    assert first["results"][0] == {
+        "id": first_id, "url": f"{fake.url}/api/v2/tickets/{first_id}.json",
+        "subject": "Printer on fire", "description": "Printer on fire", "status": "new",
+        "priority": None, "group_id": group, "assignee_id": None, "requester_id": None,
+        "created_at": stamp(0), "updated_at": stamp(0), "via": {"channel": "web"}, "tags": [],
+        "result_type": "ticket"}
+    second = http.get(first["next_page"]).json()
+    third = http.get(second["next_page"]).json()
+    assert len(third["results"]) == 50 and third["next_page"] is None
+    assert third["previous_page"].startswith(f"{fake.url}/api/v2/search.json?")
+    assert len({t["id"] for page in (first, second, third) for t in page["results"]}) == 250
+    # per_page is clamped to 100; the path works without .json like the others.
+    clamped = http.get(f"{fake.url}/api/v2/search",
+                       params={"query": f"group:{group}", "per_page": 150}).json()
+    assert len(clamped["results"]) == 100
+
+
+def test_search_ands_group_and_status(fake, zen, desk):
+    assert subjects(zen.search(type="ticket", group=desk["Support"], status_less_than="solved")) \
+        == ["Support new", "Support open", "Support pending", "Support hold"]
+    assert subjects(zen.search(type="ticket", group=desk["Support"], status="open")) \
+        == ["Support open"]  # not the open tickets of Tier 1 or Billing
+
+
+def test_status_less_than_solved_leaves_out_solved_and_closed(fake, zen, http, desk):
+    unsolved = subjects(zen.search(type="ticket", status_less_than="solved"))
+    assert unsolved == ["Support new", "Support open", "Support pending", "Support hold",
+                        "Tier 1 new", "Tier 1 open", "Billing open"]
+    assert subjects(zen.search(type="ticket", status_greater_than="hold")) \
+        == ["Support solved", "Support closed"]
+    assert search_raw(fake, http, "type:ticket status:new") == ["Support new", "Tier 1 new"]
+    # repeated ":" terms on one property are ORed
+    assert search_raw(fake, http, f"group:{desk['Support']} status:pending status:hold") \
+        == ["Support pending", "Support hold"]
+
+
+def test_search_ors_repeated_groups(fake, zen, http, desk):
+    both = zen.search(type="ticket", group=[desk["Support"], desk["Tier 1"]], status="open")
+    assert subjects(both) == ["Support open", "Tier 1 open"]
+    assert fake.requests[-1].query["query"] \
+        == f'type:ticket status:open group:"{desk["Support"]}" group:"{desk["Tier 1"]}"'
+    # group_id: is an alias, and Zendesk's group: also takes the group's name
+    assert search_raw(fake, http, f'status:open group_id:{desk["Billing"]} group:"tier 1"') \
+        == ["Tier 1 open", "Billing open"]
+
+
+def test_created_and_updated_compare_as_instants(fake, zen, http):
+    group = fake.add_group("Support")
+    fake.add_ticket("early", group_id=group, created_at="2027-01-03T23:59:59Z",
+                    updated_at="2027-01-05T12:00:00Z")
+    fake.add_ticket("midnight", group_id=group, created_at="2027-01-04T00:00:00Z")
+    late = fake.add_ticket("late", group_id=group, created_at="2027-01-04T14:00:00+05:00")
+    assert fake.tickets[late]["created_at"] == "2027-01-04T09:00:00Z"  # stored as UTC "Z"
+
+    def found(**terms):
+        return subjects(zen.search(type="ticket", **terms))
+
+    # a bare date is midnight UTC, and > and < are strict
+    assert found(created_after=date(2027, 1, 4)) == ["late"]
+    assert found(created_before=date(2027, 1, 4)) == ["early"]
+    assert found(created_after=datetime(2027, 1, 4, 8, 59, 59, tzinfo=UTC)) == ["late"]
+    assert found(updated_after=datetime(2027, 1, 5, tzinfo=UTC)) == ["early"]
+    assert found(updated_before=date(2027, 1, 5)) == ["midnight", "late"]
+    assert found(created_between=[datetime(2027, 1, 3, tzinfo=UTC),
+                                  datetime(2027, 1, 4, 9, tzinfo=UTC)]) == ["early", "midnight"]
+    assert fake.requests[-1].query["query"] \
+        == "type:ticket created>2027-01-03T00:00:00Z created<2027-01-04T09:00:00Z"
+    # offsets in the query are instants too; "created:DATE" is that whole UTC day
+    assert search_raw(fake, http, "created<2027-01-04T04:00:01-05:00") \
+        == ["early", "midnight", "late"]
+    assert search_raw(fake, http, "created:2027-01-04") == ["midnight", "late"]
+
+
+def test_assignee_none(fake, zen, http, desk):
+    unassigned = subjects(zen.search(type="ticket", group=desk["Support"], assignee="none"))
+    assert unassigned == [f"Support {status}" for status in STATUSES if status != "open"]
+    assert search_raw(fake, http, f"assignee:{desk['ada']}") == ["Support open"]
+
+
+def test_search_ignores_unknown_terms_but_not_bad_values(fake, zen, http, desk):
+    support = f"type:ticket group:{desk['Support']}"
+    everything = [f"Support {status}" for status in STATUSES]
+    assert subjects(zen.search("printer words", type="ticket", group=desk["Support"],
+                               priority="urgent")) == everything
+    assert search_raw(fake, http, f"{support} -status:new -status:open") \
+        == ["Support pending", "Support hold", "Support solved", "Support closed"]
+    for bad in ("status:bogus", "created>4hours", "group:Nope", "type:user"):
+        assert search_raw(fake, http, f"status<solved {bad}") == [], bad
+    assert search_raw(fake, http, support, **{"filter[type]": "user"}) == []  # tickets only
+
+
+def test_search_sort_by_and_sort_order(fake, zen, http):
+    group = fake.add_group("Support")
+    for name, created, updated, status in [("a", 0, 30, "open"), ("b", 10, 20, "new"),
+                                           ("c", 20, 40, "pending")]:
+        fake.add_ticket(name, group_id=group, status=status, created_at=stamp(created),
+                        updated_at=stamp(updated))
+    assert subjects(zen.search(type="ticket", sort_by="updated_at", sort_order="asc")) \
+        == ["b", "a", "c"]
+    assert subjects(zen.search(type="ticket", sort_by="created_at", sort_order="desc")) \
+        == ["c", "b", "a"]
+    # sort_order defaults to desc once sort_by is given; status sorts in Zendesk's order
+    assert search_raw(fake, http, "type:ticket", sort_by="status") == ["c", "a", "b"]
+
+
+def test_search_stops_cleanly_at_the_1000_result_limit(fake, zen, http):
+    group = fake.add_group("Support")
+    for i in range(1050):
+        fake.add_ticket(f"Ticket {i}", group_id=group, created_at=stamp(i))
+    assert len({t.id for t in zen.search(type="ticket", group=group)}) == 1000
+    assert [s.status for s in fake.requests] == [200] * 10 + [422]
+    assert fake.requests[-1].query["page"] == "11"
+    url, query = f"{fake.url}/api/v2/search.json", {"query": f"group:{group}"}
+    tenth = http.get(url, params={**query, "page": 10}).json()
+    assert tenth["count"] == 1050 and len(tenth["results"]) == 100  # count is the real total
+    past = http.get(tenth["next_page"])
+    assert past.status_code == 422 and past.json() == LIMIT_BODY
+    straddling = http.get(url, params={**query, "per_page": 30, "page": 34}).json()
+    assert [t["subject"] for t in straddling["results"]] \
+        == [f"Ticket {i}" for i in range(990, 1000)]  # cut at the 1,000th
+    few = http.get(url, params={"query": "status:hold", "page": 11})  # checked on the request
+    assert few.status_code == 422 and few.json() == LIMIT_BODY
+
+
+def test_faults_apply_to_search(fake, zen, http, desk):
+    fake.fail_next(429, path_contains="/api/v2/search", retry_after=3)
+    fake.drop_next(path_contains="status<solved")
+    params = {"query": "type:ticket status<solved"}
+    limited = http.get(f"{fake.url}/api/v2/search.json", params=params)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "3"
+    assert limited.json() == {"error": "APIRateLimitExceeded", "description": "Rate limit exceeded"}
+    with pytest.raises(requests.ConnectionError):
+        http.get(f"{fake.url}/api/v2/search.json", params=params)
+    assert len(search_raw(fake, http, params["query"])) == 7  # the rules are used up
+    assert [(s.path, s.query, s.status) for s in fake.requests] \
+        == [("/api/v2/search.json", params, status) for status in (429, 0, 200)]
+    fake.fail_next(429)  # no Retry-After, so zenpy raises instead of sleeping
+    with pytest.raises(APIException) as raised:
+        list(zen.search(type="ticket"))
+    assert raised.value.response.status_code == 429
+
+
+def test_show_ticket(fake, zen, http, desk):
+    tid = desk["Support open"]
+    ticket = zen.tickets(id=tid)
+    assert (ticket.subject, ticket.status, ticket.group_id, ticket.assignee_id) \
+        == ("Support open", "open", desk["Support"], desk["ada"])
+    assert ticket.created == datetime(2027, 1, 4, 9, 1, tzinfo=UTC)
+    for suffix in ("", ".json"):
+        shown = http.get(f"{fake.url}/api/v2/tickets/{tid}{suffix}").json()
+        assert shown == {"ticket": {**fake.tickets[tid],
+                                    "url": f"{fake.url}/api/v2/tickets/{tid}.json"}}
+    with pytest.raises(RecordNotFoundException) as raised:
+        zen.tickets(id=424242)
+    assert raised.value.response.json() == {"error": "RecordNotFound", "description": "Not found"}
+
+
+def test_add_ticket_numbers_from_9001_and_defaults_updated_at(fake):
+    group, ada = fake.add_group("Support"), fake.add_user("Ada", "ada@example.gov")
+    assert fake.add_ticket("a", group_id=group, created_at=stamp(0)) == 9001
+    assert fake.add_ticket("b", group_id=group, created_at=stamp(0), assignee_id=ada,
+                           requester_id=ada, status="hold") == 9002
+    assert fake.add_ticket("c", group_id=group, created_at=stamp(0), id=9100) == 9100
+    assert fake.tickets[9001]["updated_at"] == stamp(0)
+    assert (fake.tickets[9002]["assignee_id"], fake.tickets[9002]["status"]) == (ada, "hold")
+
+
+@pytest.mark.parametrize("bad", [
+    {"status": "deleted"}, {"group_id": 424242}, {"assignee_id": 424242},
+    {"requester_id": 424242}, {"created_at": "2027-01-04T09:00:00"},  # no zone
+    {"created_at": "2027-01-04"}, {"updated_at": "2027-01-04T08:59:59Z"},  # before created
+])
+def test_add_ticket_rejects_bad_arguments(fake, bad):
+    group = fake.add_group("Support")
+    with pytest.raises(ValueError):
+        fake.add_ticket("x", **{"group_id": group, "created_at": stamp(0), **bad})
+    assert fake.tickets == {}
+
+
 # ---- writes -----------------------------------------------------------------
 
 def test_create_membership(fake, zen, team):
@@ -238,7 +484,7 @@ def test_show_membership_and_paths_without_json_suffix(fake, http, team):
         assert shown.json()["group_membership"]["user_id"] == team["ada"]
         assert http.get(f"{fake.url}/api/v2/users/{team['ada']}{suffix}").ok
         assert http.get(f"{fake.url}/api/v2/groups{suffix}").ok
-    assert http.get(f"{fake.url}/api/v2/tickets.json").status_code == 404
+    assert http.get(f"{fake.url}/api/v2/macros.json").status_code == 404  # not served
 
 
 # ---- auth -------------------------------------------------------------------

@@ -53,7 +53,7 @@ class Run:
             patience=Patience(self.waits.append, retries=retries, rate_limit_budget=budget, jitter=lambda: 0.0),
             send_updates=settings.send_updates,
         ) as client:
-            code = gcalsync.sync(team, window, client, apply=apply, force=force, now=NOW, out=out)
+            code = gcalsync.sync(team, window, client, apply=apply, force=force, now=NOW, out=out).code
         self.output = out.getvalue()
         return code
 

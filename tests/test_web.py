@@ -305,3 +305,30 @@ def test_two_editors_racing_both_see_a_clear_outcome_and_nothing_is_lost(app, ro
     assert "2027-02-01" in text and "2027-03-01" in text
     log = auditlog.read(roster.with_name("team.audit.jsonl"))
     assert [e["actor"] for e in log] == ["ed@example.gov", "flo@example.gov"]
+
+
+def test_signed_in_editors_see_the_tickets_that_break_the_rules(roster, clock, monkeypatch):
+    from fakes.zendesk import FakeZendesk
+
+    data = json.loads(roster.read_text().split("\n", 1)[1])
+    data["zendesk"] = {"url": "https://acme.zendesk.com", "group": "Platform experts"}
+    roster.write_text(yaml_text(data))
+    with FakeZendesk() as zd:
+        group = zd.add_group("Platform experts")
+        zd.add_ticket('Printer <on> fire', status="new", group_id=group, created_at="2027-01-11T14:00:00Z")
+        for key, value in {"ZENDESK_URL": zd.url, "ZENDESK_EMAIL": zd.email, "ZENDESK_API_TOKEN": zd.token}.items():
+            monkeypatch.setenv(key, value)
+        app = create_app({"TESTING": True, "ROSTER": str(roster), "SECRET_KEY": "k", "CLOCK": clock})
+        client = app.test_client()
+        assert "Tickets that break" not in client.get("/").get_data(as_text=True)  # not for everyone
+        sign_in(client)
+        page = client.get("/").get_data(as_text=True)
+        assert "Tickets that break the support rules" in page
+        assert "#9001</a> Printer &lt;on&gt; fire" in page and "not acknowledged by 5:00 PM" in page
+        requests_so_far = len(zd.requests)
+        client.get("/")
+        assert len(zd.requests) == requests_so_far  # checked at most every few minutes
+        clock.at = clock.at + timedelta(minutes=6)
+        zd.fail_next(401, count=10)
+        page = client.get("/").get_data(as_text=True)
+        assert "Could not read the tickets from Zendesk: Zendesk refused the credentials (401)" in page

@@ -56,7 +56,7 @@ class Run:
         client = ZendeskClient(self.zd.url, Credentials(self.zd.email, self.zd.token, None),
                                Patience(self.waits.append, rate_limit_budget=budget, jitter=lambda: 0.0))
         out = io.StringIO()
-        code = zendesksync.sync(Team.load(self.path), utc(at), client, apply=apply, force=force, now=NOW, out=out)
+        code = zendesksync.sync(Team.load(self.path), utc(at), client, apply=apply, force=force, now=NOW, out=out).code
         self.output, self.client = out.getvalue(), client
         return code
 

@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session: a form left open over lunch still works
         CLOCK=None,  # tests pass a function returning the current instant
         SIGNIN_LIMIT=(5, 15 * 60),  # failed sign-ins allowed per (address, email) in that many seconds
+        TICKETS_TTL=300,  # seconds between two ticket checks for the page
     )
     if test_config:
         app.config.update(test_config)

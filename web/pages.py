@@ -31,9 +31,11 @@ def index():
     findings = [f for f in schedule.check(now, COMING_WEEKS) if f.kind in ("gap", "swap", "override")]
     current = schedule.rotation.week_at(now)
     next_week = schedule.rotation.week(current + 1) if duty else (weeks[0] if weeks else None)
+    tickets, tickets_error = _tickets(team, now) if g.editor is not None else (None, None)
     return render_template(
         "index.html", roster=roster, duty=duty, rows=rows, current=current, next_week=next_week,
         findings=findings, when=when, local=schedule.calendar.to_local(now), stop=stop,
+        tickets=tickets, tickets_error=tickets_error,
         team_links=feeds.links("team"),
         member_links=[(m, feeds.links(f"member:{m.email}", m.email)) for m in roster.members],
     )
@@ -45,6 +47,26 @@ def _row(schedule, week):
     covers = [o for o in schedule.roster.overrides if o.start < stop and o.end >= week.monday]
     return {"week": week, "gaps": gaps, "covers": covers,
             "holiday": schedule.calendar.holiday_name(week.monday) if week.holiday_moved else None}
+
+
+def _tickets(team, now):
+    """The ticket check for editors, from Zendesk at most every few minutes."""
+    if team.roster.zendesk is None:
+        return None, None
+    st = state.state()
+    cached = st.tickets
+    if cached and now - cached[0] < timedelta(seconds=current_app.config["TICKETS_TTL"]):
+        return cached[1], cached[2]
+    from scheduler import ticketcheck, zendesk
+    from scheduler.retry import Patience
+
+    try:
+        client = zendesk.client_from_env(team.roster.zendesk.url, Patience(retries=1, rate_limit_budget=5))
+        report, error = ticketcheck.check(team, client, now), None
+    except RotaError as e:
+        report, error = None, str(e)
+    st.tickets = (now, report, error)
+    return report, error
 
 
 @bp.route("/healthz")

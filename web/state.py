@@ -54,6 +54,7 @@ class State:
         self.editors = editors_module.EditorStore(editors_path)
         self.feeds: dict = {}  # (scope, window, files) -> rendered feed
         self.signin_failures: dict = {}  # (address, email) -> [instants]
+        self.tickets = None  # (when, report, error) of the last ticket check
         self.lock = threading.Lock()
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -66,8 +67,9 @@ def slug(team: str) -> str:
 class EventBuilder:
     """Builds the events whose start lies in a window of time."""
 
-    def __init__(self, coverage: Coverage):
+    def __init__(self, coverage: Coverage, review_notes: Mapping[date, str] | None = None):
         self.coverage = coverage
+        self.review_notes = review_notes or {}
         self.rotation = coverage.rotation
         self.roster = coverage.roster
         self.calendar = coverage.calendar
@@ -169,9 +171,10 @@ class EventBuilder:
         ]
         if week.outgoing is not None:
             roles.append(f"{self.roster.name_of(week.outgoing.member)} rotates out")
+        note = self.review_notes.get(week.monday)
         return Event(
             self._uid("review", meeting.day), REVIEW, f"Weekly review ({self.roster.team})",
-            f"Handoff: {', '.join(roles)}.\nReview of last week's unresolved tickets.",
+            f"Handoff: {', '.join(roles)}.\nReview of last week's unresolved tickets." + (f"\n{note}" if note else ""),
             meeting.start, meeting.end, self._people(meeting.attendees), frozenset(meeting.attendees),
         )
 

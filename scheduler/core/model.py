@@ -83,6 +83,10 @@ class ZendeskSettings:
     url: str | None  # https://SUBDOMAIN.zendesk.com; $ZENDESK_URL overrides it
     group: str | int  # the group's name, or its id
     exclusive: bool = False  # also remove members who are not on the roster
+    ticket_groups: tuple[str | int, ...] = ()  # groups `rota tickets` checks; () means Tier 1 and `group`
+
+    def checked_groups(self) -> tuple[str | int, ...]:
+        return self.ticket_groups or ("Tier 1", self.group)
 
 
 @dataclass(frozen=True)

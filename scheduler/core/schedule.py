@@ -7,7 +7,7 @@ that depends on the present takes `now` as an argument.
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -46,13 +46,16 @@ class Finding:
 
 
 class Schedule:
-    def __init__(self, roster: Roster, holidays: Container[date] = (), record: Record | None = None):
+    def __init__(self, roster: Roster, holidays: Container[date] = (), record: Record | None = None,
+                 review_notes: Mapping[date, str] | None = None):
+        """`review_notes`: a line to add to the weekly review of the rotation
+        week starting on that Monday (last week's unresolved tickets)."""
         self.roster = roster
         self.record = record or Record()
         self.calendar = WorkCalendar(roster.timezone, roster.start, roster.handoff_time, holidays)
         self.rotation = Rotation(roster, self.calendar, self.record)
         self.coverage = Coverage(self.rotation)
-        self.events_builder = EventBuilder(self.coverage)
+        self.events_builder = EventBuilder(self.coverage, review_notes or {})
 
     # -- windows ----------------------------------------------------------------
     def default_window(self, now: datetime) -> Window:

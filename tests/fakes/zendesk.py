@@ -1,14 +1,16 @@
 """A fake Zendesk Support API served over real HTTP on 127.0.0.1 (stdlib only).
 
 It mirrors the documented REST API (developer.zendesk.com/api-reference) for
-the parts rota uses -- groups, group memberships and users -- closely enough
-that zenpy 2.0.57 runs against it unmodified:
+the parts rota uses -- groups, group memberships, users, tickets and the
+Search API over tickets -- closely enough that zenpy 2.0.57 runs against it
+unmodified:
 
 * paths under /api/v2, each accepted with or without the ``.json`` suffix;
 * cursor pagination when ``page[size]`` is given (at most 100), otherwise
   offset pagination (``page``/``per_page``), with absolute next/prev URLs;
 * Zendesk's error bodies: RecordNotFound (404), RecordInvalid (422) with
-  ``details``, "Couldn't authenticate you" (401), APIRateLimitExceeded (429);
+  ``details``, "Couldn't authenticate you" (401), APIRateLimitExceeded (429),
+  and the search limit's 422 ``"error": "invalid"``;
 * the X-Rate-Limit / X-Rate-Limit-Remaining headers on every answer.
 
 Zendesk does not document the wording of its 400 bodies, so only their status
@@ -20,9 +22,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .http import Handler, HttpFake
@@ -34,6 +39,13 @@ MAX_PAGE = 100  # "Most endpoints limit [page[size]] to a maximum of 100"
 RATE_LIMIT = 700
 NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
 NO_ROUTE = {"error": "InvalidEndpoint", "description": "Not found"}
+# Ticket statuses in Zendesk's order, which status<X and status>X compare by.
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+# "The Search API returns up to 1,000 results per query ... If you request a
+# page past the limit (page=11 at 100 results per page), a 422 ... is returned."
+SEARCH_LIMIT = 1000
+SEARCH_LIMIT_EXCEEDED = {"error": "invalid", "description": "Search response limit exceeded"}
+SORTABLE = ("created_at", "updated_at", "status")  # the sort_by values the fake honours
 
 
 @dataclass
@@ -110,6 +122,7 @@ class FakeZendesk(HttpFake):
         self.users: dict[int, dict] = {}
         self.groups: dict[int, dict] = {}
         self.memberships: dict[int, dict] = {}
+        self.tickets: dict[int, dict] = {}
         self.requests: list[Seen] = []
         self.violations: list[str] = []
         self.rate_limit_remaining = RATE_LIMIT
@@ -150,6 +163,32 @@ class FakeZendesk(HttpFake):
             self.memberships[mid] = {"id": mid, "user_id": user_id, "group_id": group_id,
                                      "default": False, "created_at": STAMP, "updated_at": STAMP}
             return mid
+
+    def add_ticket(self, subject, *, status="new", group_id, created_at: str,
+                   updated_at: str | None = None, assignee_id=None, requester_id=None,
+                   id=None) -> int:  # noqa: A002
+        """Seed a ticket.  Timestamps come from the test (no clock reads) and
+        must carry a zone; updated_at defaults to created_at."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}")
+        created = _ticket_stamp("created_at", created_at)
+        updated = created if updated_at is None else _ticket_stamp("updated_at", updated_at)
+        if updated < created:  # same fixed-width UTC form, so text order is time order
+            raise ValueError("updated_at is before created_at")
+        with self._lock:
+            if group_id not in self.groups:
+                raise ValueError(f"unknown group {group_id}")
+            for user_id in (assignee_id, requester_id):
+                if user_id is not None and user_id not in self.users:
+                    raise ValueError(f"unknown user {user_id}")
+            tid = self._next_id(self.tickets, 9001) if id is None else id
+            # Zendesk's description is the first comment; the subject stands in for it.
+            self.tickets[tid] = {"id": tid, "subject": subject, "description": subject,
+                                 "status": status, "priority": None, "group_id": group_id,
+                                 "assignee_id": assignee_id, "requester_id": requester_id,
+                                 "created_at": created, "updated_at": updated,
+                                 "via": {"channel": "web"}, "tags": []}
+            return tid
 
     def member_ids(self, group_id) -> set[int]:
         with self._lock:
@@ -297,6 +336,10 @@ class FakeZendesk(HttpFake):
                 return 200, self._page("users", self._search(query), base, query, cursor=False)
             case "GET", ["users", uid]:
                 return 200, {"user": self._out("users", self._find(self.users, uid))}
+            case "GET", ["tickets", tid]:
+                return 200, {"ticket": self._out("tickets", self._find(self.tickets, tid))}
+            case "GET", ["search"]:
+                return 200, self._search_page(base, query)
         raise _Answer(404, NO_ROUTE)
 
     def _out(self, kind: str, record: dict) -> dict:
@@ -360,6 +403,89 @@ class FakeZendesk(HttpFake):
                 text in u["name"].lower() or text in u["email"].lower())]
         return [self._out("users", u) for u in sorted(hits, key=lambda u: u["id"])]
 
+    # ---- the Search API (tickets only) ------------------------------------
+    def _search_page(self, base: str, query: dict[str, str]) -> dict:
+        """Search: offset pagination only (no cursors), at most 100 per page.
+
+        ``count`` is the real number of matches even beyond 1,000 ("if a query
+        has 5,000 results, the count value will be 5,000"), and next_page keeps
+        pointing on, so a client paging past the limit meets the 422 -- which
+        is what zenpy's SearchResultGenerator expects and turns into a stop."""
+        page, per = _int_param(query, "page", 1), min(_int_param(query, "per_page", 100), MAX_PAGE)
+        start = (page - 1) * per
+        if start >= SEARCH_LIMIT:  # checked on the request, whatever the count
+            raise _Answer(422, SEARCH_LIMIT_EXCEEDED)
+        hits = [{**self._out("tickets", t), "result_type": "ticket"}
+                for t in self._search_tickets(query)]
+        body = self._page("results", hits, base, query, cursor=False)
+        body["results"] = body["results"][:SEARCH_LIMIT - start]  # a page straddling 1,000
+        body["facets"] = None
+        return body
+
+    def _search_tickets(self, query: dict[str, str]) -> list[dict]:
+        """The tickets matching ``query``, sorted by sort_by/sort_order.
+
+        Terms are space separated; a quoted value may hold spaces.  Following
+        Zendesk in practice, repeated ``:`` terms on one property are ORed
+        (``group:1 group:2``, ``status:new status:open``), everything else is
+        ANDed -- so ``created>A created<B`` is a range.  A leading ``-`` negates
+        a term.  Terms the fake does not know, and free text (it indexes none),
+        are ignored; a known property with a malformed value matches nothing.
+        Only tickets are indexed, so any other ``type`` finds nothing."""
+        if query.get("filter[type]", "ticket") != "ticket":
+            return []
+        any_of: dict[str, list[Callable[[dict], bool]]] = {}
+        all_of: list[Callable[[dict], bool]] = []
+        for negated, key, op, value in _terms(query.get("query", "")):
+            test = self._term_test(key, op, value)
+            if test is None:
+                continue
+            if negated:
+                all_of.append(lambda t, test=test: not test(t))
+            elif op == ":":
+                any_of.setdefault("group" if key == "group_id" else key, []).append(test)
+            else:
+                all_of.append(test)
+        tests = all_of + [lambda t, alts=alts: any(a(t) for a in alts) for alts in any_of.values()]
+        hits = [t for t in self.tickets.values() if all(test(t) for test in tests)]
+        return self._sorted(hits, query)
+
+    def _term_test(self, key: str, op: str, value: str) -> Callable[[dict], bool] | None:
+        """One property term as a predicate on a stored ticket; None if unknown."""
+        if key in ("created", "updated"):
+            return _time_test(f"{key}_at", op, value)
+        value = value.lower()  # Zendesk search is case-insensitive
+        if key == "type":
+            return lambda t: op == ":" and value == "ticket"
+        if key == "status":
+            if value not in STATUSES:
+                return lambda t: False
+            rank = STATUSES.index(value)
+            return lambda t: _compare(STATUSES.index(t["status"]), op, rank)
+        if key in ("group", "group_id"):
+            # Zendesk's group keyword takes a group's id or its name.
+            ids = {gid for gid, g in self.groups.items() if value in (str(gid), g["name"].lower())}
+            return lambda t: op == ":" and t["group_id"] in ids
+        if key == "assignee":
+            if value == "none":  # "none" finds tickets nobody is assigned to
+                return lambda t: op == ":" and t["assignee_id"] is None
+            return lambda t: op == ":" and str(t["assignee_id"]) == value
+        return None
+
+    @staticmethod
+    def _sorted(hits: list[dict], query: dict[str, str]) -> list[dict]:
+        """sort_by/sort_order as documented (sort_order defaults to desc); with
+        no known sort_by, created_at ascending stands in for relevance."""
+        sort_by = query.get("sort_by")
+        if sort_by in SORTABLE:
+            descending = query.get("sort_order", "desc") != "asc"
+        else:
+            sort_by, descending = "created_at", False
+        # Stored timestamps share one fixed-width UTC form, so text order is time order.
+        rank = (lambda t: STATUSES.index(t["status"])) if sort_by == "status" \
+            else (lambda t: t[sort_by])
+        return sorted(hits, key=lambda t: (rank(t), t["id"]), reverse=descending)
+
     # ---- pagination ------------------------------------------------------
     def _link(self, base: str, query: dict[str, str], **page_params) -> str:
         keep = {k: v for k, v in query.items() if not k.startswith(("page", "per_page"))}
@@ -403,3 +529,62 @@ class FakeZendesk(HttpFake):
                          "after_cursor": last, "before_cursor": first},
                 "links": {"next": self._link(base, query, **nxt) if more_after else None,
                           "prev": self._link(base, query, **prev) if more_before else None}}
+
+
+# ---- ticket times and search queries ----------------------------------------
+def _ticket_stamp(name: str, text: str) -> str:
+    """A seeded ticket timestamp, normalised to the "...Z" UTC form Zendesk answers with."""
+    try:
+        when = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        when = None
+    if when is None or when.tzinfo is None:  # a zoneless time would be a guess
+        raise ValueError(f"{name} must be an ISO 8601 timestamp with a zone, got {text!r}")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _instant(text: str) -> datetime | None:
+    """An ISO 8601 date or timestamp as an aware UTC datetime, None if malformed.
+    A bare date is midnight UTC, and so is a timestamp without a zone."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+_TOKEN = re.compile(r'(?:[^\s"]+|"[^"]*")+')  # a term; quotes may hold spaces
+_TERM = re.compile(r"(-?)(\w+)([:<>])(.+)", re.S)  # [-]property op value
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _terms(text: str) -> list[tuple[bool, str, str, str]]:
+    """(negated, property, operator, unquoted value) for each property term;
+    words without an operator are free text, which the fake leaves out."""
+    found = []
+    for token in _TOKEN.findall(text):
+        match = _TERM.fullmatch(token)
+        if match:
+            negated, key, op, value = match.groups()
+            found.append((negated == "-", key.lower(), op, value.strip('"')))
+    return found
+
+
+def _compare(left, op: str, right) -> bool:
+    return left < right if op == "<" else left > right if op == ">" else left == right
+
+
+def _time_test(field: str, op: str, value: str) -> Callable[[dict], bool]:
+    """created/updated against a date or timestamp, compared as instants.
+
+    A bare date means midnight UTC, so ``created>2027-01-04`` includes that
+    day's tickets after 00:00:00Z; ``created:2027-01-04`` is that whole UTC
+    day.  (Real Zendesk reads bare dates in the account's time zone; the fake
+    has one zone, UTC.)  Relative values such as ``4hours`` would need a clock,
+    so like any malformed value they match nothing."""
+    when = _instant(value)
+    if when is None:
+        return lambda t: False
+    if op == ":" and _DATE.fullmatch(value):
+        return lambda t: when <= _instant(t[field]) < when + timedelta(days=1)
+    return lambda t: _compare(_instant(t[field]), op, when)

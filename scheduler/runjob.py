@@ -1,0 +1,236 @@
+"""`rota run`: everything a handoff needs, as one job to schedule.
+
+Steps, in order, each on its own (one failing does not stop the others):
+
+1. *record*: the stints that have begun go into the record;
+2. *zendesk*: the escalation group holds the pair on support;
+3. *tickets*: last week's unresolved tickets are counted (for the notice and
+   the review's description);
+4. *gcal*: the shared calendar holds the rotation and meetings;
+5. *notice*: the handoff notice goes to Slack, once per handoff.
+
+A step whose system is not configured (no `zendesk:` or `google:` section,
+no SLACK_WEBHOOK_URL) is skipped. Without `--apply` every step only says
+what it would do. A run takes a lock beside the roster; a second run that
+finds it taken exits at once, quietly, so cron overlaps and two app
+instances never double-post or race. A run with nothing to do prints one
+line. The exit code is 1 if any step failed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+from . import handoffnotice, ticketcounts
+from .core import Window, monday_of
+from .core.events import when
+from .errors import RotaError
+from .filelock import Busy, lock_path, locked
+from .retry import Patience
+from .team import Team
+
+NOTHING, DONE, PLANNED, SKIPPED, FAILED = "nothing to do", "done", "dry run", "skipped", "failed"
+
+
+@dataclass
+class Step:
+    name: str
+    state: str = NOTHING
+    summary: str = ""
+    details: str = ""
+
+
+@dataclass
+class Context:
+    team: Team
+    at: datetime
+    now: datetime
+    apply: bool
+    env: dict
+    patience: Patience
+    zendesk_client: Callable | None = None  # factories, replaced by tests
+    gcal_client: Callable | None = None
+    unresolved_last_week: int | None = None
+    _zendesk: object = None
+
+    def zendesk(self):
+        """One Zendesk client for the run (the sync and the ticket check share it)."""
+        if self._zendesk is None:
+            self._zendesk = self.zendesk_client(self)
+        return self._zendesk
+
+
+def run(team_path, at: datetime, now: datetime, *, apply: bool, out: TextIO, env=os.environ,
+        patience: Patience | None = None, zendesk_client=None, gcal_client=None) -> int:
+    try:
+        with locked(lock_path(team_path, "run"), wait=False):
+            team = Team.load(team_path)
+            ctx = Context(team, at, now, apply, dict(env), patience or Patience(),
+                          zendesk_client or _zendesk_from_env, gcal_client or _gcal_from_env)
+            steps = [_guard(name, fn, ctx) for name, fn in STEPS]
+    except Busy:
+        return 0  # another run holds the lock: it does the work
+    return _report(steps, ctx, out)
+
+
+def _guard(name: str, fn, ctx: Context) -> Step:
+    step = Step(name)
+    try:
+        fn(ctx, step)
+    except RotaError as e:
+        step.state, step.summary = FAILED, str(e)
+    except Exception as e:  # one step's bug must not stop the others; its report names it
+        step.state, step.summary = FAILED, f"unexpected {type(e).__name__}: {e}"
+    return step
+
+
+# -- the steps ------------------------------------------------------------------------
+def _record(ctx: Context, step: Step) -> None:
+    pending = ctx.team.schedule().unrecorded(ctx.at)
+    if not pending:
+        step.summary = "every begun stint is recorded"
+        return
+    if len(pending) <= 3:
+        weeks = ", ".join(f"week of {s.week.isoformat()}: {ctx.team.roster.name_of(s.member)}" for s in pending)
+    else:
+        weeks = f"weeks of {pending[0].week.isoformat()} to {pending[-1].week.isoformat()}"
+    if not ctx.apply:
+        step.state, step.summary = PLANNED, f"would record {len(pending)} stint(s) ({weeks})"
+        return
+    ctx.team.record_begun(ctx.at, ctx.now)
+    step.state, step.summary = DONE, f"recorded {len(pending)} stint(s) ({weeks})"
+
+
+def _zendesk(ctx: Context, step: Step) -> None:
+    from . import zendesksync
+
+    if ctx.team.roster.zendesk is None:
+        step.state, step.summary = SKIPPED, "no zendesk: section in the roster"
+        return
+    buffer = io.StringIO()
+    client = ctx.zendesk()
+    result = zendesksync.sync(ctx.team, ctx.at, client, apply=ctx.apply, force=False, now=ctx.now, out=buffer)
+    step.details = buffer.getvalue()
+    _from_sync(step, result, ctx.apply)
+
+
+def _tickets(ctx: Context, step: Step) -> None:
+    from . import ticketcheck
+
+    if ctx.team.roster.zendesk is None:
+        step.state, step.summary = SKIPPED, "no zendesk: section in the roster"
+        return
+    report = ticketcheck.check(ctx.team, ctx.zendesk(), ctx.at)
+    ctx.unresolved_last_week = report.unresolved_last_week
+    monday = monday_of(ctx.team.schedule().calendar.local_date(ctx.at))
+    facts = (f"{len(report.breaches)} ticket(s) breaking the rules, "
+             f"{report.unresolved_last_week} unresolved from last week")
+    stored = ticketcounts.load(ticketcounts.path_for(ctx.team.path)).get(monday.isoformat(), {})
+    if stored.get("unresolved_last_week") == report.unresolved_last_week:
+        step.summary = facts
+    elif not ctx.apply:
+        step.state, step.summary = PLANNED, f"{facts} (would keep the count for this week's review)"
+    else:
+        ticketcounts.store(ticketcounts.path_for(ctx.team.path), monday, report.unresolved_last_week, ctx.now)
+        ctx.team = Team.load(ctx.team.path)  # the review description now carries the count
+        step.state, step.summary = DONE, f"{facts} (kept for this week's review)"
+    if report.warnings:
+        step.details = "\n".join(report.warnings) + "\n"
+
+
+def _gcal(ctx: Context, step: Step) -> None:
+    from . import gcalsync
+
+    if ctx.team.roster.google is None:
+        step.state, step.summary = SKIPPED, "no google: section in the roster"
+        return
+    today = ctx.team.schedule().calendar.local_date(ctx.at)
+    buffer = io.StringIO()
+    with ctx.gcal_client(ctx) as client:
+        result = gcalsync.sync(ctx.team, Window(monday_of(today), 26), client, apply=ctx.apply, force=False,
+                               now=ctx.now, out=buffer)
+    step.details = buffer.getvalue()
+    _from_sync(step, result, ctx.apply)
+
+
+def _notice(ctx: Context, step: Step) -> None:
+    url = ctx.env.get("SLACK_WEBHOOK_URL")
+    if not url:
+        step.state, step.summary = SKIPPED, "SLACK_WEBHOOK_URL is not set"
+        return
+    schedule = ctx.team.schedule()
+    log = handoffnotice.path_for(ctx.team.path)
+    week = handoffnotice.due(schedule, ctx.at, handoffnotice.posted_weeks(log))
+    if week is None:
+        step.summary = "no handoff notice due"
+        return
+    notice = handoffnotice.compose(
+        schedule, week, page_url=ctx.env.get("ROTA_PUBLIC_URL"), unresolved_last_week=ctx.unresolved_last_week,
+        zendesk_group=str(ctx.team.roster.zendesk.group) if ctx.team.roster.zendesk else None)
+    if not ctx.apply:
+        step.state, step.summary = PLANNED, f"would post the notice for the handoff of {when(week.handoff)}"
+        step.details = notice.text + "\n"
+        return
+    from . import slack  # only when a notice goes out: slack_sdk is not free to import
+
+    try:
+        slack.post(url, notice.payload(), ctx.patience)
+    except slack.SlackUncertain as e:
+        # Never risk a second copy: mark it, and say so.
+        handoffnotice.mark_posted(log, week, ctx.now, uncertain=True)
+        raise slack.SlackError(f"{e}: it may have been posted; rota will not post it again, check the channel") from None
+    handoffnotice.mark_posted(log, week, ctx.now)
+    step.state, step.summary = DONE, f"posted the notice for the handoff of {when(week.handoff)}"
+
+
+STEPS = [("record", _record), ("zendesk", _zendesk), ("tickets", _tickets), ("gcal", _gcal), ("notice", _notice)]
+
+
+def _from_sync(step: Step, result, applied: bool) -> None:
+    if result.planned == 0 and result.ok:
+        step.summary = result.summary
+    elif not applied and result.planned and "refused" not in result.summary:
+        step.state, step.summary = PLANNED, result.summary
+    elif result.ok:
+        step.state, step.summary = DONE, result.summary
+    else:
+        step.state, step.summary = FAILED, result.summary
+
+
+def _zendesk_from_env(ctx: Context):
+    from . import zendesk
+
+    return zendesk.client_from_env(ctx.team.roster.zendesk.url, ctx.patience, env=ctx.env)
+
+
+def _gcal_from_env(ctx: Context):
+    from . import gcalsync
+
+    return gcalsync.client_from_env(ctx.team, ctx.patience, env=ctx.env)
+
+
+# -- the report -------------------------------------------------------------------------
+def _report(steps: list[Step], ctx: Context, out: TextIO) -> int:
+    local = ctx.team.schedule().calendar.to_local(ctx.at)
+    failed = [s for s in steps if s.state == FAILED]
+    if all(s.state in (NOTHING, SKIPPED) for s in steps):
+        skipped = [s.name for s in steps if s.state == SKIPPED]
+        tail = f" (skipped: {', '.join(skipped)})" if skipped else ""
+        print(f"rota run at {when(local)}: nothing to do{tail}.", file=out)
+        return 0
+    mode = "applying changes" if ctx.apply else "dry run: nothing changed, --apply to make the changes"
+    print(f"rota run at {when(local)} ({mode}):", file=out)
+    for s in steps:
+        print(f"  {s.name:8} {s.state}: {s.summary}", file=out)
+        if s.details and s.state in (DONE, PLANNED, FAILED):
+            for line in s.details.rstrip("\n").splitlines():
+                print(f"             {line}", file=out)
+    if failed:
+        print(f"{len(failed)} step(s) failed: {', '.join(s.name for s in failed)}.", file=out)
+        return 1
+    return 0
