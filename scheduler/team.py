@@ -53,8 +53,10 @@ class Team:
         return ticketcounts.review_notes(ticketcounts.path_for(self.path))
 
     def stamp(self) -> datetime:
-        """When the roster or its record last changed: the feeds' DTSTAMP."""
-        times = [p.stat().st_mtime for p in (self.path, self.record_path) if p.exists()]
+        """When the roster, its record or the kept ticket count last changed:
+        the feeds' DTSTAMP."""
+        files = (self.path, self.record_path, ticketcounts.path_for(self.path))
+        times = [p.stat().st_mtime for p in files if p.exists()]
         return datetime.fromtimestamp(int(max(times)), tz=timezone.utc)
 
     def record_begun(self, at: datetime, now: datetime) -> list[RecordedStint]:

@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import icalendar
 import pendulum
@@ -332,3 +332,15 @@ def test_signed_in_editors_see_the_tickets_that_break_the_rules(roster, clock, m
         zd.fail_next(401, count=10)
         page = client.get("/").get_data(as_text=True)
         assert "Could not read the tickets from Zendesk: Zendesk refused the credentials (401)" in page
+
+
+def test_the_feed_follows_the_kept_ticket_count(client, roster):
+    from scheduler import ticketcounts
+
+    url = feed_url(client)
+    first = client.get(url)
+    ticketcounts.store(ticketcounts.path_for(roster), date(2027, 1, 11), 4, pendulum.datetime(2027, 1, 11, 14, tz="UTC"))
+    second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200
+    reviews = [e for e in icalendar.Calendar.from_ical(second.data).walk("VEVENT") if str(e["UID"]).startswith("review-20270111")]
+    assert "Unresolved tickets from the week before: 4" in str(reviews[0]["DESCRIPTION"])

@@ -13,13 +13,14 @@ import pendulum
 from flask import Flask, current_app
 
 from scheduler import editors as editors_module
-from scheduler import recordfile
+from scheduler import recordfile, ticketcounts
 from scheduler.team import Team
 
 
 class TeamCache:
     """The team, re-read only when its files change on disk (another editor,
-    a cron job, a git pull), so that most requests parse nothing."""
+    a cron job, a git pull; the roster, its record, the kept ticket count),
+    so that most requests parse nothing."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -28,7 +29,8 @@ class TeamCache:
         self._team: Team | None = None
 
     def key(self):
-        return tuple(_stat(p) for p in (self.path, recordfile.path_for(self.path)))
+        files = (self.path, recordfile.path_for(self.path), ticketcounts.path_for(self.path))
+        return tuple(_stat(p) for p in files)
 
     def get(self) -> Team:
         key = self.key()
