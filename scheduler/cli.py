@@ -322,9 +322,8 @@ def cmd_sync_gcal(args, now) -> int:
 def cmd_run(args, now) -> int:
     from . import runjob
 
-    path = roster_path(args)
-    at = instant(args.at, load_team(args).schedule(), now)
-    return runjob.run(path, at, now, apply=args.apply, out=sys.stdout)
+    return runjob.run(roster_path(args), now, now, apply=args.apply, out=sys.stdout,
+                      at_text=args.at, parse_at=lambda text, schedule: instant(text, schedule, now))
 
 
 def cmd_tickets(args, now) -> int:

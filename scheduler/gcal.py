@@ -259,13 +259,34 @@ def credentials_from_env(delegate: str | None, env=os.environ):
         raise GoogleConfigError("Google credentials missing: set GOOGLE_APPLICATION_CREDENTIALS "
                                 "to a service account key file")
     try:
-        creds = service_account.Credentials.from_service_account_file(path, scopes=[SCOPE])
+        with open(path, encoding="utf-8") as key_file:
+            info = json.load(key_file)
+        creds = _service_account(info)
     except FileNotFoundError:
         raise GoogleConfigError(f"GOOGLE_APPLICATION_CREDENTIALS: no such file {path}") from None
-    except (ValueError, KeyError, json.JSONDecodeError) as e:
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as e:
         raise GoogleConfigError(f"GOOGLE_APPLICATION_CREDENTIALS: {path} is not a service account key "
                                 f"({type(e).__name__})") from None
     return creds.with_subject(delegate) if delegate else creds
+
+
+def _service_account(info: dict):
+    """google-auth service-account credentials for a key file's contents.
+
+    google-auth loads the private key with cryptography's full RSA
+    consistency check, a twentieth of a second that every `rota run` would
+    pay; the key is the operator's own, so it is loaded without that check
+    and handed to google-auth's signer and credentials."""
+    from cryptography.hazmat.primitives import serialization
+    from google.auth.crypt import RSASigner
+
+    if info.get("type") != "service_account":
+        raise ValueError("not a service account key")
+    key = serialization.load_pem_private_key(info["private_key"].encode(), password=None,
+                                             unsafe_skip_rsa_key_validation=True)
+    signer = RSASigner(key, info.get("private_key_id"))
+    return service_account.Credentials(
+        signer, info["client_email"], info["token_uri"], scopes=[SCOPE], project_id=info.get("project_id"))
 
 
 def _chunks(items: list, size: int):

@@ -66,10 +66,15 @@ class Context:
 
 
 def run(team_path, at: datetime, now: datetime, *, apply: bool, out: TextIO, env=os.environ,
-        patience: Patience | None = None, zendesk_client=None, gcal_client=None) -> int:
+        patience: Patience | None = None, zendesk_client=None, gcal_client=None,
+        at_text: str | None = None, parse_at=None) -> int:
+    """`at_text` (from --at), when given, is read with `parse_at` once the
+    roster is loaded (its time zone decides what a local time means)."""
     try:
         with locked(lock_path(team_path, "run"), wait=False):
             team = Team.load(team_path)
+            if at_text is not None:
+                at = parse_at(at_text, team.schedule())
             ctx = Context(team, at, now, apply, dict(env), patience or Patience(),
                           zendesk_client or _zendesk_from_env, gcal_client or _gcal_from_env)
             steps = [_guard(name, fn, ctx) for name, fn in STEPS]
