@@ -77,16 +77,18 @@ def plan_edit(team: Team, kind: str, fields: dict[str, str], now: datetime) -> E
     return edit
 
 
-def save_edit(team: Team, edit: Edit, version: str, editor: str, now: datetime) -> Team:
-    """Write the edit if the roster is still at `version`; returns the team as saved."""
+def save_edit(team: Team, edit: Edit, version: str, editor, now: datetime) -> Team:
+    """Write the edit if the roster is still at `version`; returns the team
+    as saved. `editor` (an `editors.Editor`) signs the audit log entry."""
     if version != team.roster_file.version:
         raise StaleVersion("Someone else changed the roster since you loaded it: nothing was saved. "
                            "Look at the roster as it is now and make your change again.")
     team.record_begun(now, now)  # the past is fixed before the roster changes
     saved = rosterfile.save(team.roster_file, edit.document)
     auditlog.append(auditlog.path_for(team.path), [
-        auditlog.Entry("roster", edit.kind, edit.who, "ok", {"change": edit.description, **edit.fields}),
-    ], actor=editor, now=now)
+        auditlog.Entry("roster", edit.kind, edit.who, "ok",
+                       {"change": edit.description, "editor": editor.name, **edit.fields}),
+    ], actor=editor.email, now=now)
     return Team(saved, team.record)
 
 

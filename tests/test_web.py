@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import icalendar
 import pendulum
 import pytest
-from rosters import away, member, team, yaml_text
+from rosters import away, team, yaml_text
 
 from scheduler import auditlog
 from scheduler.editors import EditorStore
@@ -220,6 +220,7 @@ def test_an_absence_is_previewed_then_saved_with_comments_audit_and_record(clien
     log = auditlog.read(roster.with_name("team.audit.jsonl"))
     assert (log[-1]["actor"], log[-1]["system"], log[-1]["action"], log[-1]["who"]) == (
         "ed@example.gov", "roster", "add_absence", "di@example.gov")
+    assert log[-1]["detail"]["editor"] == "Ed Itor" and log[-1]["detail"]["change"] == "Di away 2027-01-20 to 2027-01-21"
     record = roster.with_name("team.record.jsonl").read_text().splitlines()
     assert [json.loads(line)["member"] for line in record] == ["ada@example.gov", "bob@example.gov", "cy@example.gov"]
     page = client.get("/").get_data(as_text=True)

@@ -48,7 +48,7 @@ def save():
     now = state.now()
     try:
         change = plan_edit(team, kind, fields, now)
-        save_edit(team, change, version, g.editor.email, now)
+        save_edit(team, change, version, g.editor, now)
     except StaleVersion:
         return _stale(team)
     except EditError as e:
