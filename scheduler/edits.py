@@ -191,12 +191,11 @@ def _compare(before: Schedule, after: Schedule, today: date) -> list[Row]:
 
 def _row(schedule: Schedule, week: Week, stop: date) -> tuple:
     name = schedule.roster.name_of
+    notes = schedule.notes(week.monday, min(week.monday + timedelta(days=7), stop))
     gaps = tuple(f"{g.day.isoformat()} {name(g.scheduled)}: {g.reason}" if g.scheduled else f"{g.day.isoformat()} gap"
-                 for g in schedule.gaps(week.monday, min(week.monday + timedelta(days=7), stop)))
-    covers = tuple(sorted(
-        f"{name(o.cover)} for {name(o.replace)} {o.start.isoformat()}..{o.end.isoformat()}"
-        for o in schedule.roster.overrides if o.start < week.monday + timedelta(days=7) and o.end >= week.monday
-    ))
+                 for g in notes.gaps)
+    covers = tuple(sorted(f"{name(o.cover)} for {name(o.replace)} {o.start.isoformat()}..{o.end.isoformat()}"
+                          for o in notes.covers))
     outgoing = week.outgoing.member if week.outgoing else None
     return (name(week.incoming.member), name(week.continuing.member), name(outgoing) if outgoing else "-", gaps, covers)
 

@@ -115,8 +115,9 @@ def compose(schedule: Schedule, week: Week, *, page_url: str | None = None,
 def _ahead(schedule: Schedule, week: Week) -> list[str]:
     start, name = day_of(week.handoff), schedule.roster.name_of
     stop = start + HORIZON
+    notes = schedule.notes(start, stop)
     found = []
-    for gap in schedule.gaps(start, stop):
+    for gap in notes.gaps:
         who = f"{name(gap.scheduled)}'s slot" if gap.scheduled else "an unfilled stint"
         found.append(f"gap on {gap.day:%a %d %b}: {who} ({gap.reason})")
     for member in schedule.roster.members:
@@ -124,9 +125,8 @@ def _ahead(schedule: Schedule, week: Week) -> list[str]:
             if a.start < stop and a.end >= start:
                 note = f" ({a.note})" if a.note else ""
                 found.append(f"{member.name} away {a.start:%a %d %b} to {a.end:%a %d %b}{note}")
-    for o in schedule.roster.overrides:
-        if o.start < stop and o.end >= start:
-            found.append(f"{name(o.cover)} covers for {name(o.replace)} {o.start:%a %d %b} to {o.end:%a %d %b}")
+    for o in notes.covers:
+        found.append(f"{name(o.cover)} covers for {name(o.replace)} {o.start:%a %d %b} to {o.end:%a %d %b}")
     return found
 
 

@@ -6,35 +6,31 @@ by email in JSON (null for a gap)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .core import Finding, Schedule
 from .core.coverage import Duty
 from .core.events import when
 from .core.rotation import Week
 
-WEEK = timedelta(days=7)
-
 
 # -- rota show -------------------------------------------------------------------
 def week_data(schedule: Schedule, week: Week) -> dict:
-    roster = schedule.roster
-    stop = week.monday + WEEK
-    overrides = [o for o in roster.overrides if o.start < stop and o.end >= week.monday]
+    notes = schedule.week_notes(week)
     return {
         "start": week.monday.isoformat(),
         "handoff": week.handoff.isoformat(),
-        "holiday": schedule.calendar.holiday_name(week.monday) if week.holiday_moved else None,
+        "holiday": notes.holiday,
         "incoming": week.incoming.member,
         "continuing": week.continuing.member,
         "outgoing": week.outgoing.member if week.outgoing else None,
         "gaps": [
             {"date": g.day.isoformat(), "role": g.role, "member": g.scheduled, "reason": g.reason}
-            for g in schedule.gaps(week.monday, stop)
+            for g in notes.gaps
         ],
         "overrides": [
             {"from": o.start.isoformat(), "to": o.end.isoformat(), "replace": o.replace, "with": o.cover, "note": o.note}
-            for o in overrides
+            for o in notes.covers
         ],
         "recorded": week.incoming.recorded,
         "reason": week.incoming.reason,

@@ -42,11 +42,8 @@ def index():
 
 
 def _row(schedule, week):
-    stop = week.monday + timedelta(days=7)
-    gaps = schedule.gaps(week.monday, stop)
-    covers = [o for o in schedule.roster.overrides if o.start < stop and o.end >= week.monday]
-    return {"week": week, "gaps": gaps, "covers": covers,
-            "holiday": schedule.calendar.holiday_name(week.monday) if week.holiday_moved else None}
+    notes = schedule.week_notes(week)
+    return {"week": week, "gaps": notes.gaps, "covers": notes.covers, "holiday": notes.holiday}
 
 
 def _tickets(team, now):

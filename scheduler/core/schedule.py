@@ -16,7 +16,7 @@ import pendulum
 from .calendar import DAY, WEEK, WorkCalendar, day_of
 from .coverage import Coverage, Duty, Gap
 from .events import Event, EventBuilder, for_member
-from .model import Record, RecordedStint, Roster
+from .model import Override, Record, RecordedStint, Roster
 from .rotation import PRE_SEAT, Rotation, Week
 
 # The default window of feeds and `rota show`: 4 weeks back, 26 ahead.
@@ -30,6 +30,15 @@ class Window:
 
     first: date
     weeks: int
+
+
+@dataclass(frozen=True)
+class WeekNotes:
+    """What else happens in a span of days: gaps, covers, a holiday handoff."""
+
+    gaps: list[Gap]
+    covers: list[Override]
+    holiday: str | None  # the holiday that moved the week's handoff, if any
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,16 @@ class Schedule:
 
     def gaps(self, first: date, stop: date) -> list[Gap]:
         return self.coverage.gaps(first, stop)
+
+    def notes(self, first: date, stop: date, week: Week | None = None) -> WeekNotes:
+        """Gaps and covers from `first` up to `stop`; with `week`, the holiday
+        that moved its handoff too."""
+        covers = [o for o in self.roster.overrides if o.start < stop and o.end >= first]
+        holiday = self.calendar.holiday_name(week.monday) if week is not None and week.holiday_moved else None
+        return WeekNotes(self.gaps(first, stop), covers, holiday)
+
+    def week_notes(self, week: Week) -> WeekNotes:
+        return self.notes(week.monday, week.monday + WEEK, week)
 
     def events(self, window: Window, member: str | None = None) -> list[Event]:
         found = self.events_builder.build(*self.window_bounds(window))

@@ -51,7 +51,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from . import google_batch
-from .http import Handler, HttpFake
+from .http import Handler, HttpFake, use_rule
 
 TEAM_CALENDAR = "team@group.calendar.google.com"
 CLIENT_EMAIL = "rota-sync@rota-test.iam.gserviceaccount.com"
@@ -417,20 +417,11 @@ class FakeGoogle(HttpFake):
 
     def _take_rule(self, method: str, target: str, *, in_batch: bool, token: bool,
                    write: bool) -> _Rule | None:
-        for rule in self._rules:
-            if ((rule.in_batch is None or rule.in_batch == in_batch)
-                    and (rule.kind != "after_write" or write)
-                    and rule.method in (None, method)
-                    and (rule.path_contains in target if rule.path_contains is not None
-                         else not token)):
-                if rule.skip:
-                    rule.skip -= 1
-                    return None
-                rule.count -= 1
-                if rule.count == 0:
-                    self._rules.remove(rule)
-                return rule
-        return None
+        return use_rule(self._rules, lambda rule: (
+            (rule.in_batch is None or rule.in_batch == in_batch)
+            and (rule.kind != "after_write" or write)
+            and rule.method in (None, method)
+            and (rule.path_contains in target if rule.path_contains is not None else not token)))
 
     # ---- HTTP ------------------------------------------------------------
     def _serve(self, handler: Handler) -> None:

@@ -143,3 +143,19 @@ class HttpFake:
 
     def _serve(self, handler: Handler) -> None:
         raise NotImplementedError
+
+
+def use_rule(rules: list, matches):
+    """The first fault rule that `matches`, used once: a rule's `skip` lets
+    that many matching requests through first, its `count` says how many it
+    answers before it is used up. None when no rule applies."""
+    for rule in rules:
+        if matches(rule):
+            if getattr(rule, "skip", 0):
+                rule.skip -= 1
+                return None
+            rule.count -= 1
+            if rule.count == 0:
+                rules.remove(rule)
+            return rule
+    return None

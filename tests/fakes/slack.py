@@ -30,7 +30,7 @@ import json
 import threading
 from dataclasses import dataclass
 
-from .http import Handler, HttpFake
+from .http import Handler, HttpFake, use_rule
 
 # fail_next's default bodies: the documented string for each status.
 BODIES = {400: "invalid_payload", 403: "invalid_token", 404: "no_service",
@@ -115,13 +115,7 @@ class FakeSlack(HttpFake):
     def _take_rule(self, acceptable: bool) -> _Rule | None:
         """The first rule that applies, in injection order; after_accept rules
         apply only to a post that would be accepted."""
-        for rule in self._rules:
-            if rule.kind != "after_accept" or acceptable:
-                rule.count -= 1
-                if rule.count == 0:
-                    self._rules.remove(rule)
-                return rule
-        return None
+        return use_rule(self._rules, lambda rule: rule.kind != "after_accept" or acceptable)
 
     # ---- HTTP --------------------------------------------------------------
     def _serve(self, handler: Handler) -> None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from .http import Handler, HttpFake
+from .http import Handler, HttpFake, use_rule
 
 STAMP = "2027-01-04T09:00:00Z"  # every created_at/updated_at: no clock reads
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -232,15 +232,10 @@ class FakeZendesk(HttpFake):
             self._writes_forbidden = True
 
     def _take_rule(self, method: str, target: str) -> _Rule | None:
-        for rule in self._rules:
-            if ((rule.kind != "after_write" or method in WRITE_METHODS)
-                    and rule.method in (None, method)
-                    and (rule.path_contains is None or rule.path_contains in target)):
-                rule.count -= 1
-                if rule.count == 0:
-                    self._rules.remove(rule)
-                return rule
-        return None
+        return use_rule(self._rules, lambda rule: (
+            (rule.kind != "after_write" or method in WRITE_METHODS)
+            and rule.method in (None, method)
+            and (rule.path_contains is None or rule.path_contains in target)))
 
     # ---- HTTP ------------------------------------------------------------
     def _serve(self, handler: Handler) -> None:
