@@ -19,10 +19,14 @@ from pathlib import Path
 import pendulum
 
 from .core import Schedule, Window, monday_of
+from .core.events import when
 from .errors import RotaError
 
 DEFAULT_ROSTER = "rosters/example.yaml"
 MAX_WEEKS = 52 * 20
+# How far ahead of the clock a command that writes may act: a cron job that
+# fires a little early, or a clock a little behind, is still acting now.
+LEEWAY = timedelta(minutes=5)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,6 +192,18 @@ def instant(text: str | None, schedule: Schedule, now: datetime, option: str = "
     return parsed
 
 
+def written_instant(text: str | None, schedule: Schedule, now: datetime, option: str = "--at") -> pendulum.DateTime:
+    """`instant()` for a command that writes: the record and the outside
+    systems only ever hold what has happened, so an instant ahead of the
+    clock is refused before anything is read or written."""
+    at = instant(text, schedule, now, option)
+    if at > now + LEEWAY:
+        local = schedule.calendar.to_local
+        raise RotaError(f"{option}: {when(local(at))} is ahead of the clock (now {when(local(now))}); "
+                        "a command that writes acts only on the present or the past: nothing was written")
+    return at
+
+
 def window(args, schedule: Schedule, now: datetime) -> Window:
     default = schedule.default_window(now)
     if args.start is None:
@@ -285,17 +301,26 @@ def cmd_check(args, now) -> int:
 def cmd_record(args, now) -> int:
     team = load_team(args)
     schedule = team.schedule()
-    at = instant(args.at, schedule, now)
+    at = written_instant(args.at, schedule, now)
+    local = schedule.calendar.to_local
     try:
         added = team.record_begun(at, now)
     except OSError as e:
         raise RotaError(f"{team.record_path}: cannot write the record: {e.strerror}") from None
     if not added:
-        print(f"Nothing to record: every stint begun by {at.isoformat()} is already in {team.record_path}.")
+        start = schedule.rotation.handoff(0)
+        if at < start:
+            print(f"Nothing to record: the rotation starts {when(local(start))}.")
+        else:
+            print(f"Nothing to record: every stint begun by {when(local(at))} is already in {team.record_path}.")
         return 0
     roster = team.roster
     for stint in added:
-        print(f"Recorded week of {stint.week.isoformat()}: {roster.name_of(stint.member)}")
+        who = f"{roster.name_of(stint.member)} on support" if stint.member else "a gap (nobody on support)"
+        # The stint seated before week 0 is kept under the week before the
+        # start, but it begins with the rotation: say so, not that week.
+        first = " (already on when the rotation starts, for one week)" if stint.week < roster.start else ""
+        print(f"Recorded: {who} from {when(local(stint.handoff))}{first}")
     print(f"{len(added)} stint(s) added to {team.record_path}.")
     return 0
 
@@ -304,7 +329,7 @@ def cmd_sync_zendesk(args, now) -> int:
     from . import zendesk, zendesksync
 
     team = load_team(args)
-    at = instant(args.at, team.schedule(), now)
+    at = (written_instant if args.apply else instant)(args.at, team.schedule(), now)
     client = zendesk.client_from_env(zendesksync.settings_of(team).url)
     return zendesksync.sync(team, at, client, apply=args.apply, force=args.force, now=now, out=sys.stdout).code
 
@@ -322,8 +347,9 @@ def cmd_sync_gcal(args, now) -> int:
 def cmd_run(args, now) -> int:
     from . import runjob
 
+    parse = written_instant if args.apply else instant
     return runjob.run(roster_path(args), now, now, apply=args.apply, out=sys.stdout,
-                      at_text=args.at, parse_at=lambda text, schedule: instant(text, schedule, now))
+                      at_text=args.at, parse_at=lambda text, schedule: parse(text, schedule, now))
 
 
 def cmd_tickets(args, now) -> int:

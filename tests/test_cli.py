@@ -161,25 +161,71 @@ def test_ics_is_byte_identical_for_the_same_files(capsys, roster):
     assert a == b
 
 
-def test_record_writes_begun_stints_once_and_they_survive_roster_edits(capsys, roster):
-    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2027-01-12T12:00")
+# 2021 has 2027's calendar (weekdays and US holidays): a roster that began then
+# is in the past whenever the tests run, so commands that write accept it.
+PAST_START = "2021-01-04"
+
+
+def test_record_writes_begun_stints_once_and_they_survive_roster_edits(capsys, roster_dir):
+    roster = roster_dir / "team.yaml"
+    roster.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", holidays="US", start=PAST_START)))
+    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2021-01-12T12:00")
     assert code == 0
+    # Local handoff times, and nothing before the start: Ada's stint was
+    # already running when the rotation began.
     assert out.splitlines()[:3] == [
-        "Recorded week of 2026-12-28: Ada", "Recorded week of 2027-01-04: Bob", "Recorded week of 2027-01-11: Cy"]
+        "Recorded: Ada on support from Mon 4 Jan 2021 09:00 EST (already on when the rotation starts, for one week)",
+        "Recorded: Bob on support from Mon 4 Jan 2021 09:00 EST",
+        "Recorded: Cy on support from Mon 11 Jan 2021 09:00 EST"]
     record = roster.with_name("team.record.jsonl")
     lines = [json.loads(line) for line in record.read_text().splitlines()]
-    assert [(r["week"], r["member"]) for r in lines] == [
-        ("2026-12-28", "ada@example.gov"), ("2027-01-04", "bob@example.gov"), ("2027-01-11", "cy@example.gov")]
-    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2027-01-12T12:00")
-    assert out.startswith("Nothing to record")
+    assert [(r["week"], r["member"], r["handoff"]) for r in lines] == [
+        ("2020-12-28", "ada@example.gov", "2021-01-04T09:00:00-05:00"),
+        ("2021-01-04", "bob@example.gov", "2021-01-04T09:00:00-05:00"),
+        ("2021-01-11", "cy@example.gov", "2021-01-11T09:00:00-05:00")]
+    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2021-01-12T12:00")
+    assert out == f"Nothing to record: every stint begun by Tue 12 Jan 2021 12:00 EST is already in {record}.\n"
     # The team reorders the roster and gives Cy a day off that week; the past holds.
-    roster.write_text(yaml_text(team("Di", member("Cy", away=[away("2027-01-13", "2027-01-13")]), "Bob", "Ada")))
-    _, out, _ = run(capsys, "show", "--roster", roster, "--from", "2027-01-11", "--weeks", "1", "--format", "json")
+    roster.write_text(yaml_text(team("Di", member("Cy", away=[away("2021-01-13", "2021-01-13")]), "Bob", "Ada",
+                                     start=PAST_START)))
+    _, out, _ = run(capsys, "show", "--roster", roster, "--from", "2021-01-11", "--weeks", "1", "--format", "json")
     week = json.loads(out)["weeks"][0]
     assert (week["incoming"], week["recorded"]) == ("cy@example.gov", True)
-    assert week["gaps"] == [{"date": "2027-01-13", "role": "incoming", "member": "cy@example.gov", "reason": "Cy is away"}]
-    code, out, _ = run(capsys, "check", "--roster", roster, "--weeks", "1")
+    assert week["gaps"] == [{"date": "2021-01-13", "role": "incoming", "member": "cy@example.gov", "reason": "Cy is away"}]
+    code, out, _ = run(capsys, "check", "--roster", roster, "--weeks", "1", "--at", "2021-01-12T12:00")
     assert "warning (record)" in out
+
+
+def test_record_before_the_rotation_starts_records_nothing(capsys, roster_dir):
+    roster = roster_dir / "team.yaml"
+    roster.write_text(yaml_text(team("Ada", "Bob", start=PAST_START)))
+    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2021-01-04T08:59")
+    assert (code, out) == (0, "Nothing to record: the rotation starts Mon 4 Jan 2021 09:00 EST.\n")
+    assert not roster.with_name("team.record.jsonl").exists()
+
+
+def test_record_refuses_an_instant_ahead_of_the_clock_and_writes_nothing(capsys, roster_dir):
+    roster = roster_dir / "team.yaml"
+    roster.write_text(yaml_text(team("Ada", "Bob", "Cy", start=PAST_START)))
+    code, out, err = run(capsys, "record", "--roster", roster, "--at", "2999-01-01T00:00")
+    assert code == 2 and out == ""
+    assert err.startswith("rota: --at: Tue 1 Jan 2999 00:00 EST is ahead of the clock (now ")
+    assert err.endswith("nothing was written\n") and err.count("\n") == 1
+    assert not roster.with_name("team.record.jsonl").exists()
+    # Commands that only read take any instant.
+    assert run(capsys, "who", "--roster", roster, "--at", "2030-01-01T10:00")[0] == 0
+    assert run(capsys, "check", "--roster", roster, "--at", "2030-01-01T10:00", "--weeks", "2")[0] == 0
+    assert not roster.with_name("team.record.jsonl").exists()
+
+
+def test_record_allows_a_clock_a_few_minutes_behind(capsys, roster_dir):
+    import pendulum
+
+    roster = roster_dir / "team.yaml"
+    roster.write_text(yaml_text(team("Ada", "Bob", start=PAST_START)))
+    soon = pendulum.now("UTC").add(minutes=2).to_iso8601_string()  # inside the 5 minutes' leeway
+    code, out, _ = run(capsys, "record", "--roster", roster, "--at", soon)
+    assert code == 0 and "stint(s) added" in out
 
 
 def test_a_corrupt_record_names_its_line(capsys, roster):

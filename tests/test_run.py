@@ -195,6 +195,23 @@ def test_the_cli_runs_it_with_the_environment(world, monkeypatch, capsys):
     assert world.slack.url not in out and world.zd.token not in out
 
 
+
+def test_the_cli_refuses_to_apply_a_run_ahead_of_the_clock(world, monkeypatch, capsys):
+    for key, value in world.env.items():
+        monkeypatch.setenv(key, value)
+    clear_logs(world)
+    before = sorted(p.name for p in world.path.parent.iterdir())
+    code = main(["run", "--roster", str(world.path), "--at", "2999-01-04T09:05", "--apply"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "ahead of the clock" in err and "nothing was written" in err
+    # No record, audit, notice or ticket count beside the roster (only the run's lock file);
+    # nothing asked of Zendesk, Google or Slack, the group as it was.
+    after = sorted(p.name for p in world.path.parent.iterdir())
+    assert [name for name in after if name not in before] in ([], [".team.run.lock"])
+    assert world.zd.requests == [] and world.google.requests == [] and world.slack.requests == []
+    assert members(world) == ["Ada", "Bob"]
+
 # -- rota tickets ------------------------------------------------------------------------
 def test_tickets_lists_rule_breakers_in_both_groups_with_assignees(world, monkeypatch, capsys):
     zd = world.zd

@@ -19,6 +19,9 @@ ZENDESK = {"url": "https://acme.zendesk.com", "group": "Platform experts"}
 # Ada, Bob, Cy, Di from 2027-01-04: week 0 Bob+Ada, week 1 (2027-01-11) Cy+Bob,
 # week 2 (Tuesday 2027-01-19 with US holidays) Di+Cy.
 NAMES = ("Ada", "Bob", "Cy", "Di")
+# The same rotation from 2021-01-04 (2021 has 2027's weekdays and US holidays),
+# for the CLI, which acts only on instants that are not ahead of the real clock.
+PAST_START = "2021-01-04"
 
 
 @pytest.fixture
@@ -230,17 +233,35 @@ def test_a_no_op_sync_of_a_big_group_takes_three_requests(zd, run):
 
 
 def test_the_cli_syncs_with_credentials_from_the_environment(zd, roster_dir, monkeypatch, capsys):
-    path = write_roster(roster_dir)
+    path = write_roster(roster_dir, start=PAST_START)
     seat(zd, "Ada", "Bob")
     monkeypatch.setenv("ZENDESK_URL", zd.url)
     monkeypatch.setenv("ZENDESK_EMAIL", zd.email)
     monkeypatch.setenv("ZENDESK_API_TOKEN", zd.token)
-    code = main(["sync", "zendesk", "--roster", str(path), "--at", "2027-01-11T10:00"])
+    code = main(["sync", "zendesk", "--roster", str(path), "--at", "2021-01-11T10:00"])
     out = capsys.readouterr().out
     assert code == 1 and "Dry run" in out and members(zd) == ["Ada", "Bob"]
-    assert main(["sync", "zendesk", "--roster", str(path), "--at", "2027-01-11T10:00", "--apply"]) == 0
+    assert main(["sync", "zendesk", "--roster", str(path), "--at", "2021-01-11T10:00", "--apply"]) == 0
     assert members(zd) == ["Bob", "Cy"]
     assert zd.token not in capsys.readouterr().out
+
+
+def test_the_cli_refuses_to_apply_a_future_instant_and_touches_nothing(zd, roster_dir, monkeypatch, capsys):
+    path = write_roster(roster_dir, start=PAST_START)
+    seat(zd, "Ada", "Bob")
+    zd.clear_log()
+    monkeypatch.setenv("ZENDESK_URL", zd.url)
+    monkeypatch.setenv("ZENDESK_EMAIL", zd.email)
+    monkeypatch.setenv("ZENDESK_API_TOKEN", zd.token)
+    assert main(["sync", "zendesk", "--roster", str(path), "--at", "2999-01-05T10:00", "--apply"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "ahead of the clock" in err and "nothing was written" in err
+    assert members(zd) == ["Ada", "Bob"] and zd.requests == []
+    assert sorted(p.name for p in roster_dir.iterdir()) == ["team.yaml"]
+    # A plan for any instant is only a look: it may see the future.
+    assert main(["sync", "zendesk", "--roster", str(path), "--at", "2030-01-07T10:00"]) == 1
+    assert "Dry run" in capsys.readouterr().out and members(zd) == ["Ada", "Bob"]
+    assert sorted(p.name for p in roster_dir.iterdir()) == ["team.yaml"]
 
 
 def test_missing_or_wrong_credentials_are_one_clear_line_and_never_echo_the_secret(zd, roster_dir, monkeypatch, capsys):
@@ -264,11 +285,11 @@ def test_oauth_tokens_work_too(roster_dir, monkeypatch, capsys):
         for n in NAMES:
             fake.add_user(n, f"{n.lower()}@example.gov")
         fake.add_group("Platform experts")
-        path = write_roster(roster_dir)
+        path = write_roster(roster_dir, start=PAST_START)
         monkeypatch.setenv("ZENDESK_URL", fake.url)
         monkeypatch.setenv("ZENDESK_OAUTH_TOKEN", "oauth-s3cret")
         monkeypatch.delenv("ZENDESK_API_TOKEN", raising=False)
-        assert main(["sync", "zendesk", "--roster", str(path), "--at", "2027-01-11T10:00", "--apply"]) == 0
+        assert main(["sync", "zendesk", "--roster", str(path), "--at", "2021-01-11T10:00", "--apply"]) == 0
         assert len(fake.member_ids(min(fake.groups))) == 2
 
 

@@ -78,5 +78,7 @@ def fresh_team() -> Team:
 
 
 def now() -> datetime:
+    # The page's only instant. CLOCK is settable only from Python (tests), never
+    # from the environment or a request, so no save can act ahead of the clock.
     clock = current_app.config["CLOCK"]
     return clock() if clock else pendulum.now("UTC")
