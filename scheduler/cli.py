@@ -104,10 +104,11 @@ def parser() -> argparse.ArgumentParser:
 
     user = commands.add_parser("user", help="manage the editors of the web page")
     actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="add an editor, or set a new password")
+    add = actions.add_parser("add", help="add an editor (or, with --reset-password, give one a new password)")
     add.add_argument("email")
     add.add_argument("--name", help="shown on the page and in the audit log")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin (for scripts)")
+    add.add_argument("--reset-password", action="store_true", help="give an existing editor a new password")
     _roster_arg(add)
     add.set_defaults(run=cmd_user_add)
     remove = actions.add_parser("remove", help="remove an editor")
@@ -391,14 +392,28 @@ def cmd_user_add(args, now) -> int:
     import getpass
 
     store = _editor_store(args)
+    email = args.email.strip().lower()
+    exists = store.get(email) is not None
+    # Asked before the password, so nobody types one for nothing.
+    if exists and not args.reset_password:
+        raise RotaError(f"{email} is already an editor; to give them a new password, add --reset-password")
+    if args.reset_password and not exists:
+        raise RotaError(f"{email} is not an editor, so there is no password to reset; leave out --reset-password")
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = getpass.getpass(f"Password for {args.email}: ")
-        if getpass.getpass("Again: ") != password:
+        if not sys.stdin.isatty():
+            raise RotaError("no terminal to ask for the password on: pipe it in with --password-stdin")
+        try:
+            password = getpass.getpass(f"Password for {email}: ")
+            again = getpass.getpass("Again: ")
+        except EOFError:
+            raise RotaError("no password given; nothing was changed") from None
+        if again != password:
             raise RotaError("the two passwords differ; nothing was changed")
-    editor = store.add(args.email, password, args.name)
-    print(f"{editor.name} <{editor.email}> can now edit the roster (stored in {store.path}).")
+    editor = store.add(email, password, args.name)
+    done = "has a new password" if exists else "can now edit the roster"
+    print(f"{editor.name} <{editor.email}> {done} (stored in {store.path}).")
     return 0
 
 

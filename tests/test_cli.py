@@ -259,6 +259,40 @@ def test_user_add_list_remove_and_the_editors_file_is_private(capsys, roster, mo
     assert "is not an editor" in capsys.readouterr().err
 
 
+
+def test_user_add_without_a_terminal_or_stdin_password_is_one_line(roster):
+    script = Path(sys.executable).parent / "rota"
+    proc = subprocess.run([str(script), "user", "add", "ed@example.gov", "--roster", str(roster)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30,
+                          start_new_session=True)  # no controlling terminal either
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == "rota: no terminal to ask for the password on: pipe it in with --password-stdin\n"
+    assert not roster.with_name("team.editors.json").exists()
+
+
+def test_user_add_refuses_an_existing_editor_unless_asked_to_reset(capsys, roster, monkeypatch):
+    import io
+
+    from scheduler.editors import EditorStore
+
+    store = EditorStore(roster.with_name("team.editors.json"))
+    store.add("ed@example.gov", "the first long password", "Ed Itor")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a second long password\n"))
+    assert main(["user", "add", "ED@example.gov", "--password-stdin", "--roster", str(roster)]) == 2
+    assert capsys.readouterr().err == (
+        "rota: ed@example.gov is already an editor; to give them a new password, add --reset-password\n")
+    assert store.verify("ed@example.gov", "the first long password") is not None
+    monkeypatch.setattr("sys.stdin", io.StringIO("a second long password\n"))
+    assert main(["user", "add", "ed@example.gov", "--password-stdin", "--reset-password", "--roster", str(roster)]) == 0
+    assert capsys.readouterr().out.startswith("Ed Itor <ed@example.gov> has a new password")
+    assert store.verify("ed@example.gov", "a second long password") is not None
+    assert store.verify("ed@example.gov", "the first long password") is None
+    # A reset for someone who is not an editor is a typo, not a new editor.
+    monkeypatch.setattr("sys.stdin", io.StringIO("a third long password\n"))
+    assert main(["user", "add", "eb@example.gov", "--password-stdin", "--reset-password", "--roster", str(roster)]) == 2
+    assert "eb@example.gov is not an editor" in capsys.readouterr().err
+    assert [e.email for e in store.list()] == ["ed@example.gov"]
+
 def test_serve_checks_the_roster_and_says_how_to_make_the_first_editor(capsys, roster, monkeypatch):
     calls = []
     monkeypatch.setenv("ROTA_SECRET_KEY", "test")  # else a key is generated into instance/
