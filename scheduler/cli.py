@@ -19,7 +19,7 @@ from pathlib import Path
 import pendulum
 
 from .core import Schedule, Window, monday_of
-from .core.events import when
+from .core.events import support_name, when
 from .errors import RotaError
 
 DEFAULT_ROSTER = "rosters/example.yaml"
@@ -258,18 +258,18 @@ def cmd_ics(args, now) -> int:
     team = load_team(args)
     schedule = team.schedule()
     roster = team.roster
-    name = f"{roster.team} support"
+    name = support_name(roster.team)
     if args.member:
         email = args.member.strip().lower()
         member = roster.member(email)
         if member is None:
             raise RotaError(f"--member: {args.member} is not on the roster {team.path}")
-        name = f"{member.name}: {roster.team} support"
+        name = f"{member.name}: {support_name(roster.team)}"
         events = schedule.events(window(args, schedule, now), member=email)
     else:
         events = schedule.events(window(args, schedule, now))
     data = icsfeed.render(events, name=name, timezone=roster.timezone, stamp=team.stamp(),
-                          description=f"{roster.team} support rotation, daily triage and weekly review")
+                          description=f"{support_name(roster.team)} rotation, daily triage and weekly review")
     if args.output:
         try:
             write_atomic(Path(args.output), data)

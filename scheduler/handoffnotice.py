@@ -23,7 +23,7 @@ from pathlib import Path
 from .atomicfile import append_durably
 from .core import Schedule
 from .core.calendar import day_of
-from .core.events import when
+from .core.events import support_name, when
 from .core.meetings import daily_triage
 from .core.rotation import Week
 
@@ -77,12 +77,14 @@ def compose(schedule: Schedule, week: Week, *, page_url: str | None = None,
     roster, name = schedule.roster, schedule.roster.name_of
     incoming, continuing = week.incoming.member, week.continuing.member
     outgoing = week.outgoing.member if week.outgoing else None
-    lines = [
-        f"*{_esc(roster.team)} support handoff*, {when(week.handoff)}",
-        f"• Rotating in: *{_esc(name(incoming))}*" + ("" if incoming else " (a gap: nobody could take this stint)"),
-        f"• Continuing: *{_esc(name(continuing))}*" + (" (carries last week's context)" if continuing else ""),
-    ]
-    if week.outgoing is not None:
+    lines = [f"*{_esc(support_name(roster.team))} handoff*, {when(week.handoff)}"]
+    if week.stays_on:
+        lines.append(f"• Staying on: *{_esc(name(incoming))}*, for another two-week stint")
+    else:
+        lines.append(f"• Rotating in: *{_esc(name(incoming))}*"
+                     + ("" if incoming else " (a gap: nobody could take this stint)"))
+    lines.append(f"• Continuing: *{_esc(name(continuing))}*" + (" (carries last week's context)" if continuing else ""))
+    if week.outgoing is not None and not week.stays_on:
         lines.append(f"• Rotating out: {_esc(name(outgoing))}" + (", thank you!" if outgoing else ""))
 
     ahead = _ahead(schedule, week)
@@ -96,7 +98,7 @@ def compose(schedule: Schedule, week: Week, *, page_url: str | None = None,
     if page_url:
         lines.append(f"Rota page: <{page_url}|{_esc(roster.team)} rotation>")
 
-    if incoming:
+    if incoming and not week.stays_on:  # someone serving on needs no first-week checklist
         first_triage = _first_triage(schedule, week)
         checklist = [
             "Join the team's support channels and say hello.",

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from .core import Finding, Schedule
 from .core.coverage import Duty
-from .core.events import when
+from .core.events import support_name, when
 from .core.rotation import Week
 
 
@@ -62,7 +62,7 @@ def show_table(schedule: Schedule, weeks: list[Week], now: datetime, explain: bo
         ))
     header = ("  Week of", "Handoff", "Incoming", "Continuing", "Outgoing", "Notes")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
-    out = [f"{roster.team} support rotation ({roster.timezone})", ""]
+    out = [f"{support_name(roster.team)} rotation ({roster.timezone})", ""]
     for row in [header, *rows]:
         cells = [row[i].ljust(widths[i]) for i in range(5)] + [row[5]]
         out.append("  ".join(cells).rstrip())
@@ -126,7 +126,7 @@ def who_text(schedule: Schedule, at: datetime, duty: Duty | None) -> str:
     if duty is None:
         return (f"{roster.team}: the rotation starts {when(schedule.coverage.begins)}; "
                 f"nobody is on support at {when(local)}.\n")
-    out = [f"{roster.team} support at {when(local)}:"]
+    out = [f"{support_name(roster.team)} at {when(local)}:"]
     for slot in duty.slots:
         until = f"week {slot.stint_week} of 2, until {when(slot.stint.end)}"
         if slot.member is None:
@@ -140,9 +140,12 @@ def who_text(schedule: Schedule, at: datetime, duty: Duty | None) -> str:
             until = f"{roster.name_of(slot.scheduled)}'s {until}"
         out.append(f"  {who}  ({until})")
     nxt = schedule.rotation.week(duty.week + 1)
-    leaving = roster.name_of(nxt.outgoing.member) if nxt.outgoing else "nobody"
-    out.append(f"Next handoff {when(nxt.handoff)}: {roster.name_of(nxt.incoming.member)} rotates in, "
-               f"{leaving} rotates out.")
+    if nxt.stays_on:
+        out.append(f"Next handoff {when(nxt.handoff)}: {roster.name_of(nxt.incoming.member)} stays on for another stint.")
+    else:
+        leaving = roster.name_of(nxt.outgoing.member) if nxt.outgoing else "nobody"
+        out.append(f"Next handoff {when(nxt.handoff)}: {roster.name_of(nxt.incoming.member)} rotates in, "
+                   f"{leaving} rotates out.")
     return "\n".join(out) + "\n"
 
 

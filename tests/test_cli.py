@@ -303,3 +303,25 @@ def test_serve_checks_the_roster_and_says_how_to_make_the_first_editor(capsys, r
     assert f"serving {roster} at http://127.0.0.1:8123/" in err and "rota user add you@example.gov" in err
     roster.write_text("team: [broken\n")
     assert main(["serve", "--roster", str(roster)]) == 2 and len(calls) == 1
+
+
+def test_a_team_named_support_is_not_called_support_support(capsys, roster_dir):
+    path = roster_dir / "t.yaml"
+    path.write_text(yaml_text(team("Ada", "Bob", "Cy", team="Cloud Platform Support")))
+    _, out, _ = run(capsys, "show", "--roster", path, "--from", "2027-01-04", "--weeks", "1")
+    assert out.splitlines()[0] == "Cloud Platform Support rotation (America/New_York)"
+    _, out, _ = run(capsys, "who", "--roster", path, "--at", "2027-01-12T10:00")
+    assert out.splitlines()[0] == "Cloud Platform Support at Tue 12 Jan 2027 10:00 EST:"
+    _, out, _ = run(capsys, "ics", "--roster", path, "--from", "2027-01-04", "--weeks", "1")
+    cal = icalendar.Calendar.from_ical(out.encode())
+    assert str(cal["X-WR-CALNAME"]) == "Cloud Platform Support"
+    assert "support support" not in out.lower().replace("\r\n ", "")
+    _, out, _ = run(capsys, "ics", "--roster", path, "--member", "ada@example.gov", "--weeks", "1", "--from", "2027-01-04")
+    assert str(icalendar.Calendar.from_ical(out.encode())["X-WR-CALNAME"]) == "Ada: Cloud Platform Support"
+
+
+def test_who_in_a_two_person_team_says_who_stays_on(capsys, roster_dir):
+    path = roster_dir / "t.yaml"
+    path.write_text(yaml_text(team("Ada", "Bob")))
+    _, out, _ = run(capsys, "who", "--roster", path, "--at", "2027-01-05T10:00")
+    assert out.splitlines()[-1] == "Next handoff Mon 11 Jan 2027 09:00 EST: Ada stays on for another stint."

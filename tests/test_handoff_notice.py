@@ -5,6 +5,7 @@ from datetime import timedelta
 from rosters import away, member, record_of, schedule, team, utc
 
 from scheduler import handoffnotice
+from scheduler.core import Window
 
 
 def test_the_notice_names_the_three_people_the_coming_fortnight_and_the_checklist():
@@ -49,3 +50,21 @@ def test_a_notice_is_due_once_for_two_days_after_its_handoff():
     assert handoffnotice.due(s, handoff + timedelta(hours=49), set()) is None
     assert handoffnotice.due(s, handoff, {s.rotation.week(1).monday}) is None
     assert handoffnotice.due(s, utc("2027-01-01T00:00:00Z"), set()) is None  # before the rotation
+
+
+def test_a_two_person_team_reads_as_one_person_staying_on():
+    s = schedule(team("Ada", "Bob"))
+    week = s.rotation.week(1)  # Ada rotates out and, nobody else being free, straight back in
+    text = handoffnotice.compose(s, week, zendesk_group="Platform experts").text
+    assert "• Staying on: *Ada*, for another two-week stint" in text
+    assert "• Continuing: *Bob* (carries last week's context)" in text
+    assert "Rotating in" not in text and "Rotating out" not in text
+    assert "First-week checklist" not in text  # Ada is not new to it
+    review = next(e for e in s.events(Window(week.monday, 1)) if e.kind == "review")
+    assert "Handoff: Ada stays on for another stint, Bob continues." in review.description
+
+
+def test_a_team_named_support_is_not_called_support_support():
+    s = schedule(team("Ada", "Bob", "Cy", team="Cloud Platform Support"))
+    text = handoffnotice.compose(s, s.rotation.week(1)).text
+    assert text.splitlines()[0] == "*Cloud Platform Support handoff*, Mon 11 Jan 2027 09:00 EST"

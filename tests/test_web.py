@@ -81,6 +81,15 @@ def test_the_page_shows_who_is_on_support_and_what_is_coming(client):
     assert '<tr class="current">' in page and "2027-01-11 <span class=\"muted\">(now)</span>" in page
 
 
+
+def test_the_page_names_a_support_team_once_and_says_who_stays_on(roster, client):
+    roster.write_text(yaml_text(team("Ada", "Bob", team="Cloud Platform Support")))
+    page = client.get("/").get_data(as_text=True)
+    assert "<h1>Cloud Platform Support</h1>" in page and "support support" not in page.lower()
+    # Two people: at each handoff the one rotating out goes straight back in.
+    assert re.search(r"Next handoff:</strong> Mon 18 Jan 2027 09:00 EST:\s*Bob stays on for another stint\.", page)
+    assert "rotates in" not in page and "rotates out" not in page
+
 def test_the_page_highlights_gaps_and_covers(roster, client, app):
     data = json.loads(roster.read_text().split("\n", 1)[1])
     data["overrides"] = [{"from": "2027-01-13", "to": "2027-01-13", "replace": "bob@example.gov", "with": "ada@example.gov"}]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, current_app, request, url_for
 
 from scheduler import icsfeed
-from scheduler.core.events import slug
+from scheduler.core.events import slug, support_name
 from scheduler.core.schedule import WEEKS_BACK
 
 from . import state
@@ -83,13 +83,13 @@ def _render(team, schedule, window, email: str | None) -> tuple[bytes, str, date
         member = roster.member(email)
         if member is None:
             abort(404)
-        name = f"{member.name}: {roster.team} support"
+        name = f"{member.name}: {support_name(roster.team)}"
     else:
-        name = f"{roster.team} support"
+        name = support_name(roster.team)
     events = schedule.events(window, member=email)
     stamp = team.stamp()
     data = icsfeed.render(events, name=name, timezone=roster.timezone, stamp=stamp,
-                          description=f"{roster.team} support rotation, daily triage and weekly review")
+                          description=f"{support_name(roster.team)} rotation, daily triage and weekly review")
     # The window moves every Monday even when no file changes: so does the feed.
     moved = schedule.calendar.day_start(window.first + timedelta(weeks=WEEKS_BACK)).in_timezone("UTC")
     modified = max(stamp, moved).replace(microsecond=0)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 
 from scheduler.core import Window, monday_of
-from scheduler.core.events import when
+from scheduler.core.events import support_name, when
 from scheduler.errors import RotaError
 
 from . import feeds, state
@@ -33,7 +33,7 @@ def index():
     next_week = schedule.rotation.week(current + 1) if duty else (weeks[0] if weeks else None)
     tickets, tickets_error = _tickets(team, now) if g.editor is not None else (None, None)
     return render_template(
-        "index.html", roster=roster, duty=duty, rows=rows, current=current, next_week=next_week,
+        "index.html", roster=roster, support_name=support_name(roster.team), duty=duty, rows=rows, current=current, next_week=next_week,
         findings=findings, when=when, local=schedule.calendar.to_local(now), stop=stop,
         tickets=tickets, tickets_error=tickets_error,
         team_links=feeds.links("team"),

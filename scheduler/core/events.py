@@ -60,6 +60,12 @@ def when(instant: datetime) -> str:
     return f"{instant:%a} {instant.day} {instant:%b %Y %H:%M %Z}"
 
 
+def support_name(team: str) -> str:
+    """What people call the team's support: 'Platform experts support', but
+    'Cloud Platform Support' as it is, never 'Cloud Platform Support support'."""
+    return team if re.search(r"\bsupport\s*$", team, re.IGNORECASE) else f"{team} support"
+
+
 def slug(team: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", team.lower()).strip("-") or "team"
 
@@ -101,7 +107,7 @@ class EventBuilder:
         if stint.member is None:
             return Event(
                 uid, GAP, f"GAP: nobody on support ({team})",
-                f"Nobody could take the {team} support stint {span}.\nWhy: {stint.reason}.\n"
+                f"Nobody could take the {support_name(team)} stint {span}.\nWhy: {stint.reason}.\n"
                 "Fill it with an override, or change absences in the roster.",
                 stint.start, stint.end,
             )
@@ -109,7 +115,7 @@ class EventBuilder:
         partners = self._partners(stint)
         return Event(
             uid, STINT, f"{name} on support ({team})",
-            f"{name} is on {team} support {span}.\n{partners}\nWhy {name}: {stint.reason}.",
+            f"{name} is on {support_name(team)} {span}.\n{partners}\nWhy {name}: {stint.reason}.",
             stint.start, stint.end, people=frozenset({stint.member}),
         )
 
@@ -165,11 +171,12 @@ class EventBuilder:
 
     def _review(self, meeting) -> Event:
         week = self.rotation.week(meeting.week)
+        incoming = self.roster.name_of(week.incoming.member)
         roles = [
-            f"{self.roster.name_of(week.incoming.member)} rotates in",
+            f"{incoming} stays on for another stint" if week.stays_on else f"{incoming} rotates in",
             f"{self.roster.name_of(week.continuing.member)} continues",
         ]
-        if week.outgoing is not None:
+        if week.outgoing is not None and not week.stays_on:
             roles.append(f"{self.roster.name_of(week.outgoing.member)} rotates out")
         note = self.review_notes.get(week.monday)
         return Event(

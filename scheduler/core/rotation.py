@@ -73,6 +73,13 @@ class Week:
     def holiday_moved(self) -> bool:
         return day_of(self.handoff) != self.monday
 
+    @property
+    def stays_on(self) -> bool:
+        """The person rotating out is the one rotating in (a two-person team,
+        or nobody else free): one person serving on, not a handoff between two."""
+        return (self.outgoing is not None and self.incoming.member is not None
+                and self.outgoing.member == self.incoming.member)
+
 
 @dataclass(frozen=True)
 class Notice:
