@@ -146,7 +146,7 @@ def _roster_arg(p: argparse.ArgumentParser) -> None:
 
 def _window_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                   help="first week (the week containing DATE; default: 4 weeks ago)")
+                   help="first week (the week containing DATE; default: 4 weeks ago, or this week with --weeks)")
     p.add_argument("--weeks", type=_weeks, metavar="N", help="how many weeks (default: to 26 weeks ahead)")
 
 
@@ -208,7 +208,11 @@ def written_instant(text: str | None, schedule: Schedule, now: datetime, option:
 def window(args, schedule: Schedule, now: datetime) -> Window:
     default = schedule.default_window(now)
     if args.start is None:
-        return Window(default.first, args.weeks or default.weeks)
+        if args.weeks:  # N weeks from the one on support now (last week's until Monday's handoff)
+            current = schedule.rotation.week_at(now)
+            first = schedule.calendar.monday(current) if current >= 0 else monday_of(schedule.calendar.local_date(now))
+            return Window(first, args.weeks)
+        return default
     if args.weeks:
         return Window(monday_of(args.start), args.weeks)
     # From a given week to the default end (26 weeks ahead), at least one week.

@@ -325,3 +325,16 @@ def test_who_in_a_two_person_team_says_who_stays_on(capsys, roster_dir):
     path.write_text(yaml_text(team("Ada", "Bob")))
     _, out, _ = run(capsys, "who", "--roster", path, "--at", "2027-01-05T10:00")
     assert out.splitlines()[-1] == "Next handoff Mon 11 Jan 2027 09:00 EST: Ada stays on for another stint."
+
+
+def test_show_weeks_without_from_starts_at_the_current_week(capsys, roster_dir):
+    path = roster_dir / "t.yaml"
+    path.write_text(yaml_text(team("Ada", "Bob", "Cy", start=PAST_START)))
+    _, out, _ = run(capsys, "show", "--roster", path, "--weeks", "6")
+    rows = [line for line in out.splitlines()[3:] if line.strip()]
+    assert len(rows) == 6 and rows[0].startswith("▶ ")
+    # Without --weeks the default window still starts 4 weeks before this calendar
+    # week (whose handoff may be later today: then last week's is current).
+    _, out, _ = run(capsys, "show", "--roster", path)
+    rows = [line for line in out.splitlines()[3:] if line.strip()]
+    assert len(rows) == 30 and [i for i, row in enumerate(rows) if row.startswith("▶ ")] in ([3], [4])
