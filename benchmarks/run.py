@@ -105,6 +105,31 @@ def bench_who() -> None:
     report("`rota who` as a whole process", median, best, 0.5, unit="s")
 
 
+def bench_hostile_rosters() -> None:
+    from scheduler import rosterfile
+    from scheduler.errors import RosterInvalid
+
+    header = 'team: T\ntimezone: UTC\nrotation: {start: 2027-01-04, handoff_time: "09:00"}\n'
+    anchors = ['x0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    anchors += [f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    files = {
+        "a 1 KB 'billion laughs' roster refused": header + "\n".join(anchors) + "\nmembers: *a9\n",
+        "a roster nested 20,000 levels deep refused": header + "members: " + "[" * 20_000 + "]" * 20_000 + "\n",
+    }
+    for name, text in files.items():
+        data = text.encode()
+
+        def refuse():
+            try:
+                rosterfile.parse(data)
+            except RosterInvalid:
+                return
+            raise AssertionError(f"{name}: not refused")
+
+        median, best = measure(10, refuse)
+        report(name, median, best, 0.100)
+
+
 def bench_zendesk_requests() -> None:
     """Request counts against the fake Zendesk of the tests (real zenpy, real HTTP)."""
     import io
@@ -313,6 +338,7 @@ def main() -> int:
     bench_rotation()
     bench_feed()
     bench_who()
+    bench_hostile_rosters()
     bench_page()
     bench_feed_server()
     bench_zendesk_requests()

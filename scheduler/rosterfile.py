@@ -26,8 +26,11 @@ from typing import Any
 import pendulum
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, SequenceNode
+from ruamel.yaml.scanner import RoundTripScanner
 
 from . import holidaycal
 from .atomicfile import write_atomic
@@ -55,6 +58,27 @@ AWAY_KEYS = ("from", "to", "note")
 OVERRIDE_KEYS = ("from", "to", "replace", "with", "note")
 SWAP_KEYS = ("week", "member", "with_week", "with", "note")
 
+# Limits on what a hand-written file can make the loader do. A roster is a few
+# kilobytes, five levels deep, and needs no aliases; these leave ample room.
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32  # nested mappings and lists
+MAX_REPEATED = 10_000  # values that aliases (*name) repeat, in all
+SHOWN = 60  # characters of a value quoted in an error message
+
+
+def shown(value: Any) -> str:
+    """A value as an error message quotes it: cut, so that a long one cannot
+    flood the terminal."""
+    return _cut(repr(value), SHOWN)
+
+
+class TooLarge(YAMLError):
+    """The document would make the loader do too much; says what, at a line."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.message, self.line = message, line
+
 
 class BadScalar(str):
     """A scalar YAML could not turn into what its form promised (e.g. the
@@ -68,9 +92,61 @@ def _lenient_timestamp(constructor: RoundTripConstructor, node):
         return BadScalar(node.value)
 
 
+class _BoundedScanner(RoundTripScanner):
+    """Stops at the first token nested too deeply: ruamel's scanner slows down
+    with every open flow level ("[[[[..."), so waiting for the composer's own
+    depth check would take seconds on a file of 20,000 brackets."""
+
+    def fetch_more_tokens(self):
+        if self.flow_level + len(self.indents) > MAX_DEPTH:
+            raise TooLarge(f"nested more than {MAX_DEPTH} levels deep", self.reader.line + 1)
+        return super().fetch_more_tokens()
+
+
+class _BoundedComposer(Composer):
+    """Builds the node graph and, before any Python object is made from it,
+    refuses aliases that would repeat too much (a "billion laughs": a few
+    lines of anchors that expand a billion-fold) or that contain themselves."""
+
+    def compose_document(self):
+        node = super().compose_document()
+        _count_repeats(node)
+        return node
+
+
+def _count_repeats(root) -> None:
+    sizes: dict[int, int] = {}  # expanded size of each node already counted
+    open_: set[int] = set()
+    unique = 0
+
+    def size(node) -> int:
+        nonlocal unique
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise TooLarge("an alias refers to the list or mapping that contains it", node.start_mark.line + 1)
+        unique += 1
+        total = 1
+        if isinstance(node, (SequenceNode, MappingNode)):
+            open_.add(key)
+            children = node.value if isinstance(node, SequenceNode) else [n for pair in node.value for n in pair]
+            total += sum(size(child) for child in children)  # depth is bounded by MAX_DEPTH
+            open_.discard(key)
+            if total - unique > MAX_REPEATED:
+                raise TooLarge(f"aliases (*name) repeat more than {MAX_REPEATED:,} values; "
+                               "a roster needs none: write the values out", node.start_mark.line + 1)
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
 def yaml_io() -> YAML:
     """The YAML reader/writer for rosters: round-trip, quotes and layout kept."""
     yaml = YAML(typ="rt")
+    yaml.Scanner, yaml.Composer = _BoundedScanner, _BoundedComposer
+    yaml.max_depth = MAX_DEPTH
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096  # never re-wrap long lines
@@ -96,7 +172,8 @@ def version_of(data: bytes) -> str:
 def load(path: Path | str) -> RosterFile:
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)  # no more than that is ever needed to refuse it
     except FileNotFoundError:
         raise RotaError(f"{path}: no such roster file (set --roster or $ROTA_ROSTER)") from None
     except OSError as e:
@@ -105,6 +182,8 @@ def load(path: Path | str) -> RosterFile:
 
 
 def parse(data: bytes, path: Path | str = "<roster>") -> RosterFile:
+    if len(data) > MAX_BYTES:
+        raise RosterInvalid([FileError(path, None, None, f"larger than a roster can be ({MAX_BYTES // 1024} KiB at most)")])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -112,15 +191,26 @@ def parse(data: bytes, path: Path | str = "<roster>") -> RosterFile:
         raise RosterInvalid([FileError(path, line, None, "not UTF-8 text")]) from None
     try:
         document = yaml_io().load(text)
+    except TooLarge as e:
+        raise RosterInvalid([FileError(path, e.line, None, e.message)]) from None
+    except MaxDepthExceededError as e:
+        raise RosterInvalid([FileError(path, e.problem_mark.line + 1 if e.problem_mark else None, None,
+                                       f"nested more than {MAX_DEPTH} levels deep")]) from None
+    except RecursionError:  # a structure the limits above did not foresee: still one line
+        raise RosterInvalid([FileError(path, None, None, "nested too deeply to read")]) from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         problem = " ".join(str(p) for p in (e.context, e.problem) if p)
-        raise RosterInvalid([FileError(path, line, None, f"not valid YAML: {problem}")]) from None
+        raise RosterInvalid([FileError(path, line, None, f"not valid YAML: {_cut(problem)}")]) from None
     except YAMLError as e:
-        raise RosterInvalid([FileError(path, None, None, f"not valid YAML: {e}")]) from None
+        raise RosterInvalid([FileError(path, None, None, f"not valid YAML: {_cut(str(e))}")]) from None
     roster = _Validator(path).roster(document)
     return RosterFile(Path(path), roster, document, version_of(data))
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def dump(document: CommentedMap) -> bytes:
@@ -187,7 +277,7 @@ class _Validator:
             pendulum.timezone(zone)
         except (ValueError, pendulum.tz.exceptions.TimezoneError):
             self.fail(line_of(doc, "timezone"), "timezone",
-                      f"unknown time zone {zone!r}: use an IANA name such as America/New_York")
+                      f"unknown time zone {shown(zone)}: use an IANA name such as America/New_York")
             return None
         return zone
 
@@ -210,7 +300,7 @@ class _Validator:
                 holidays = value.strip().upper()
             else:
                 self.fail(line_of(section, "holidays"), "rotation.holidays",
-                          f"{value!r} is not a country code the holidays package knows (e.g. US, GB, DE), nor 'none'")
+                          f"{shown(value)} is not a country code the holidays package knows (e.g. US, GB, DE), nor 'none'")
         return start, handoff, holidays
 
     def meetings(self, doc):
@@ -327,7 +417,7 @@ class _Validator:
         url = self.text(section, "url", "zendesk.url", required=False)
         if url is not None and not URL.match(url):
             self.fail(line_of(section, "url"), "zendesk.url",
-                      f"{url!r} is not a base URL like https://SUBDOMAIN.zendesk.com")
+                      f"{shown(url)} is not a base URL like https://SUBDOMAIN.zendesk.com")
         group = section.get("group")
         if isinstance(group, bool) or not isinstance(group, (int, str)) or (isinstance(group, int) and group < 1):
             self.fail(line_of(section, "group" if "group" in section else None), "zendesk.group",
@@ -360,7 +450,7 @@ class _Validator:
         send_updates = self.text(section, "send_updates", "google.send_updates", required=False) or "none"
         if send_updates not in SEND_UPDATES:
             self.fail(line_of(section, "send_updates"), "google.send_updates",
-                      f"{send_updates!r} is not one of {', '.join(SEND_UPDATES)}")
+                      f"{shown(send_updates)} is not one of {', '.join(SEND_UPDATES)}")
             send_updates = "none"
         return GoogleSettings(calendar_id, delegate, send_updates) if calendar_id else None
 
@@ -374,7 +464,7 @@ class _Validator:
             if SECRET.search(str(key)):
                 suggestion = "; credentials never go in a roster: rota reads them from the environment"
             line = m.lc.key(key)[0] + 1 if isinstance(key, str) else line_of(m, key)
-            self.fail(line, f"{prefix}{key}", f"unknown key{suggestion}")
+            self.fail(line, f"{prefix}{_cut(str(key), SHOWN)}", f"unknown key{suggestion}")
 
     def section(self, m, key, required: bool, field: str | None = None) -> CommentedMap | None:
         return self.container(m, key, field or key, required, CommentedMap, "expected a mapping of keys to values")
@@ -425,7 +515,7 @@ class _Validator:
         if value is None:
             return None
         if not EMAIL.match(value):
-            self.fail(line_of(m, key), field, f"{value!r} is not an email address")
+            self.fail(line_of(m, key), field, f"{shown(value)} is not an email address")
             return None
         return value.lower()
 
@@ -452,7 +542,7 @@ class _Validator:
                 return date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        self.fail(line_of(m, key), field, f"{str(value)!r} is not a valid date (YYYY-MM-DD)")
+        self.fail(line_of(m, key), field, f"{shown(str(value))} is not a valid date (YYYY-MM-DD)")
         return None
 
     def span(self, m, where) -> tuple[date | None, date | None]:
@@ -481,7 +571,7 @@ class _Validator:
         value = m[key]
         match = CLOCK.match(value.strip()) if isinstance(value, str) else None
         if not match:
-            self.fail(line_of(m, key), field, f"{value!r} is not a time of day: write it quoted, like \"09:00\"")
+            self.fail(line_of(m, key), field, f"{shown(value)} is not a time of day: write it quoted, like \"09:00\"")
             return None
         return time(int(match.group(1)), int(match.group(2)))
 
@@ -490,7 +580,7 @@ class _Validator:
             return default
         value = m[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(line_of(m, key), field, f"{value!r} is not a whole number from {low} to {high}")
+            self.fail(line_of(m, key), field, f"{shown(value)} is not a whole number from {low} to {high}")
             return None
         return value
 

@@ -9,6 +9,7 @@ import icalendar
 import pytest
 from rosters import away, member, team, yaml_text
 
+from scheduler import rosterfile
 from scheduler.cli import main
 
 REPO = Path(__file__).parent.parent
@@ -338,3 +339,62 @@ def test_show_weeks_without_from_starts_at_the_current_week(capsys, roster_dir):
     _, out, _ = run(capsys, "show", "--roster", path)
     rows = [line for line in out.splitlines()[3:] if line.strip()]
     assert len(rows) == 30 and [i for i, row in enumerate(rows) if row.startswith("▶ ")] in ([3], [4])
+
+
+# -- rosters that try to make the loader do too much ------------------------------------------
+HEADER = 'team: Platform experts\ntimezone: America/New_York\nrotation: {start: 2027-01-04, handoff_time: "09:00"}\n'
+
+
+def check_lines(capsys, path):
+    code, _, err = run(capsys, "check", "--roster", path)
+    return code, err.splitlines()
+
+
+def test_check_refuses_aliases_that_expand_a_billion_fold(capsys, roster_dir):
+    path = roster_dir / "laughs.yaml"
+    anchors = ['x0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    anchors += [f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    path.write_text(HEADER + "\n".join(anchors) + "\nmembers: *a9\n")  # 9**10 values, written in 1 KB
+    code, lines = check_lines(capsys, path)
+    assert code == 2
+    assert lines == [f"{path}:8: aliases (*name) repeat more than 10,000 values; a roster needs none: "
+                     "write the values out", f"1 problem(s) in {path}."]
+
+
+def test_check_refuses_an_alias_inside_itself_and_deep_nesting(capsys, roster_dir):
+    path = roster_dir / "t.yaml"
+    path.write_text(HEADER + "members: &m\n  - *m\n")
+    assert check_lines(capsys, path) == (2, [f"{path}:4: an alias refers to the list or mapping that contains it",
+                                            f"1 problem(s) in {path}."])
+    for line, deep in ((4, "[" * 20_000 + "]" * 20_000), (4, "{a: " * 20_000 + "x" + "}" * 20_000),
+                       (5, "\n  " + "- " * 20_000 + "x")):
+        path.write_text(HEADER + "members: " + deep + "\n")
+        assert check_lines(capsys, path) == (2, [f"{path}:{line}: nested more than 32 levels deep",
+                                                f"1 problem(s) in {path}."]), deep[:10]
+
+
+def test_a_few_aliases_are_fine(capsys, roster_dir):
+    path = roster_dir / "t.yaml"
+    path.write_text(HEADER + "members:\n"
+                    "  - {name: Ada, email: ada@example.gov, away: &winter [{from: 2027-12-20, to: 2027-12-31}]}\n"
+                    "  - {name: Bob, email: bob@example.gov, away: *winter}\n"
+                    "  - {name: Cy, email: cy@example.gov}\n")
+    _, out, _ = run(capsys, "show", "--roster", path, "--from", "2027-12-20", "--weeks", "1", "--format", "json")
+    reason = json.loads(out)["weeks"][0]["reason"]  # both absences, the second one through the alias
+    assert "Ada (away 2027-12-20)" in reason and "Bob (away 2027-12-20)" in reason
+
+
+def test_check_refuses_a_huge_file_and_cuts_long_values(capsys, roster_dir):
+    path = roster_dir / "t.yaml"
+    path.write_text(HEADER + "members: []\n# " + "x" * (1024 * 1024) + "\n")
+    assert check_lines(capsys, path) == (2, [f"{path}: larger than a roster can be (1024 KiB at most)",
+                                            f"1 problem(s) in {path}."])
+    path.write_text(HEADER.replace('"09:00"', "[" + ", ".join(["nine o'clock"] * 200) + "]")
+                    + "k" * 1000 + ": 1\n"
+                    + "members: [{name: Ada, email: '" + "a" * 400 + "'}]\n")
+    code, lines = check_lines(capsys, path)
+    assert code == 2 and all(len(line.replace(str(path), "")) < 200 for line in lines), lines
+    assert f"{path}:3: rotation.handoff_time: [\"nine o'clock\", \"nine o'clock\", \"nine o'clock\", \"nine o'cl…" \
+           " is not a time of day: write it quoted, like \"09:00\"" in lines
+    assert f"{path}:4: {'k' * 59}…: unknown key; expected one of: {', '.join(rosterfile.TOP_KEYS)}" in lines
+    assert f"{path}:5: members[0].email: '{'a' * 58}… is not an email address" in lines
