@@ -100,10 +100,11 @@ def _record(ctx: Context, step: Step) -> None:
     if not pending:
         step.summary = "every begun stint is recorded"
         return
+    local = ctx.team.schedule().calendar.to_local  # as people read them, and never a week before the start
     if len(pending) <= 3:
-        weeks = ", ".join(f"week of {s.week.isoformat()}: {ctx.team.roster.name_of(s.member)}" for s in pending)
+        weeks = ", ".join(f"{ctx.team.roster.name_of(s.member)} from {when(local(s.handoff))}" for s in pending)
     else:
-        weeks = f"weeks of {pending[0].week.isoformat()} to {pending[-1].week.isoformat()}"
+        weeks = f"stints begun {when(local(pending[0].handoff))} to {when(local(pending[-1].handoff))}"
     if not ctx.apply:
         step.state, step.summary = PLANNED, f"would record {len(pending)} stint(s) ({weeks})"
         return

@@ -81,7 +81,8 @@ def test_a_monday_run_does_the_whole_handoff(world, run):
     assert lines[0] == "rota run at Mon 11 Jan 2027 09:05 EST (applying changes):"
     steps = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("   ")]
     assert steps == ["record", "zendesk", "tickets", "gcal", "notice"]
-    assert "record   done: recorded 3 stint(s)" in run.output
+    assert ("record   done: recorded 3 stint(s) (Ada from Mon 4 Jan 2027 09:00 EST, Bob from Mon 4 Jan 2027 09:00 EST, "
+            "Cy from Mon 11 Jan 2027 09:00 EST)") in run.output
     assert "zendesk  done: added cy@example.gov, removed ada@example.gov" in run.output
     assert "tickets  done: 1 ticket(s) breaking the rules, 1 unresolved from last week" in run.output
     assert "notice   done: posted the notice for the handoff of Mon 11 Jan 2027 09:00 EST" in run.output
