@@ -3,9 +3,10 @@ sync needs.
 
 The contract the sync relies on:
 
-* `list_owned(team, start, end)` returns every event carrying the team's
-  private mark that overlaps the window, cancelled ones included, in as few
-  requests as Google allows (2,500 events a page);
+* `list_owned(mark, start, end)` returns every event carrying that private
+  mark (a team's id, or the slug an earlier release marked it with) that
+  overlaps the window, cancelled ones included, in as few requests as
+  Google allows (2,500 events a page);
 * `write(changes)` sends inserts, updates and deletes in batch requests of at
   most 50, retrying the parts (or whole batches) that hit a rate limit
   (403 rateLimitExceeded / userRateLimitExceeded, 429) or a server error,
@@ -37,7 +38,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from .core.calendarplan import MARK, Delete, Insert, Update, differences
+from .core.calendarplan import MARK, Delete, Insert, Update, differences, same_owner
 from .errors import RotaError
 from .retry import Patience
 
@@ -95,11 +96,11 @@ class CalendarClient:
         self.close()
 
     # -- reading ------------------------------------------------------------------
-    def list_owned(self, team: str, start: datetime, end: datetime) -> list[dict]:
+    def list_owned(self, mark: str, start: datetime, end: datetime) -> list[dict]:
         events, token = [], None
         while True:
             request = self.events.list(
-                calendarId=self.calendar_id, privateExtendedProperty=f"{MARK}={team}", showDeleted=True,
+                calendarId=self.calendar_id, privateExtendedProperty=f"{MARK}={mark}", showDeleted=True,
                 timeMin=start.isoformat(), timeMax=end.isoformat(), maxResults=PAGE_SIZE, pageToken=token,
             )
             page = self._execute(request, "list the calendar's events")
@@ -166,10 +167,9 @@ class CalendarClient:
         batches) and, where they are ours, make them right."""
         fixes = []
         for insert, (current, error) in zip(inserts, self._read_many([i.event_id for i in inserts])):
-            mark = ((current or {}).get("extendedProperties") or {}).get("private", {}).get(MARK)
             if current is None:
                 outcomes[id(insert)].error = f"Google said the event exists but cannot read it: {error}"
-            elif mark != insert.body["extendedProperties"]["private"][MARK]:
+            elif not same_owner(insert.body, current):  # e.g. another team's, from an earlier release
                 outcomes[id(insert)].error = (f"event id {insert.event_id} is taken by an event rota does "
                                               "not own; left alone")
             elif current.get("status") == "cancelled" or differences(insert.body, current):

@@ -6,9 +6,10 @@ The same steps as every rota sync (docs/sync.md):
    (stints, gaps, cover and absence days, daily triage, weekly review), as
    Google events with ids derived from their UIDs and the team's mark.
 2. *Actual*: the calendar's events with the team's mark, cancelled ones
-   included, that start in the window. Nothing else is ever touched.
+   included, that start in the window, and those an earlier release marked
+   with the slug of the display name. Nothing else is ever touched.
 3. *Plan*: `core.calendarplan.plan_calendar`: insert, update in place,
-   restore, delete.
+   restore, adopt, delete.
 4. *Dry run* unless `--apply`; deleting more than a quarter of the window's
    events needs `--force`. With `--apply`: the stints that have begun are
    recorded, the changes go out in batches of 50, each is appended to the
@@ -23,7 +24,7 @@ from typing import TextIO
 
 from . import auditlog
 from .core import Window
-from .core.calendarplan import CalendarPlan, plan_calendar, resource, starts_within
+from .core.calendarplan import CalendarPlan, Marks, plan_calendar, resource, starts_within
 from .core.events import slug
 from .core.model import GoogleSettings
 from .gcal import CalendarClient, GoogleConfigError, credentials_from_env
@@ -52,10 +53,11 @@ def make_plan(team: Team, window: Window, client: CalendarClient) -> tuple[Calen
     schedule = team.schedule()
     start, end = schedule.window_bounds(window)
     invite = settings.delegate is not None
-    desired = [resource(e, slug(roster.team), roster.timezone, invite) for e in schedule.events(window)]
-    listed = client.list_owned(slug(roster.team), start, end)
-    actual = [e for e in listed if starts_within(e, start, end, schedule.calendar.day_start)]
-    return plan_calendar(desired, actual), desired
+    desired = [resource(e, roster.id, roster.timezone, invite) for e in schedule.events(window)]
+    marks = Marks(roster.id, legacy=slug(roster.team))
+    listed = {e["id"]: e for mark in marks.queries() for e in client.list_owned(mark, start, end)}
+    actual = [e for e in listed.values() if starts_within(e, start, end, schedule.calendar.day_start)]
+    return plan_calendar(desired, actual, marks), desired
 
 
 def sync(team: Team, window: Window, client: CalendarClient, *, apply: bool, force: bool,

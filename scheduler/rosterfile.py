@@ -42,11 +42,12 @@ EMAIL = re.compile(r"^[^@\s<>\"',;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SECRET = re.compile(r"token|password|secret|credential|api_?key", re.IGNORECASE)
+TEAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 DEFAULT_TRIAGE = Meeting(time(10, 0), 15)
 DEFAULT_REVIEW = Meeting(time(11, 0), 15)
 
-TOP_KEYS = ("team", "timezone", "rotation", "meetings", "members", "overrides", "swaps", "zendesk", "google")
+TOP_KEYS = ("team", "id", "timezone", "rotation", "meetings", "members", "overrides", "swaps", "zendesk", "google")
 ROTATION_KEYS = ("start", "handoff_time", "holidays")
 MEETING_KEYS = ("time", "minutes")
 MEMBER_KEYS = ("name", "email", "joined", "left", "away", "zendesk_id")
@@ -254,6 +255,7 @@ class _Validator:
             raise RosterInvalid([FileError(self.path, 1, None, "a roster is a YAML mapping (team:, timezone:, ...)")])
         self.keys(doc, "", TOP_KEYS)
         team = self.text(doc, "team", "team")
+        team_id = self.team_id(doc)
         timezone = self.timezone(doc)
         start, handoff_time, holidays = self.rotation(doc)
         triage, review = self.meetings(doc)
@@ -266,9 +268,19 @@ class _Validator:
         if self.errors:
             raise RosterInvalid(self.errors)
         return Roster(team, timezone, start, handoff_time, holidays, triage, review,
-                      tuple(members), tuple(overrides), tuple(swaps), zendesk, google)
+                      tuple(members), tuple(overrides), tuple(swaps), zendesk, google, id=team_id)
 
     # -- sections ----------------------------------------------------------------
+    def team_id(self, doc) -> str:
+        if "id" not in doc:
+            return default_id(self.path)
+        value = self.text(doc, "id", "id")
+        if value is not None and not TEAM_ID.match(value):
+            self.fail(line_of(doc, "id"), "id",
+                      f"{value!r} is not a team id: lower-case letters, digits and hyphens, starting with "
+                      "a letter or digit, 63 characters at most (e.g. platform-experts)")
+        return value or ""
+
     def timezone(self, doc) -> str | None:
         zone = self.text(doc, "timezone", "timezone")
         if zone is None:
@@ -583,6 +595,14 @@ class _Validator:
             self.fail(line_of(m, key), field, f"{shown(value)} is not a whole number from {low} to {high}")
             return None
         return value
+
+
+def default_id(path: Path | str) -> str:
+    """The team id of a roster without `id:`: its file's name without the
+    extension (rosters/example.yaml: example), which renaming the team does
+    not change and which already names the files beside it."""
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(path).stem.lower()).strip("-")
+    return stem[:63].rstrip("-") or "team"
 
 
 def line_of(m, key=None) -> int | None:

@@ -1,8 +1,10 @@
 """`rota sync gcal` against a fake Google (OAuth token endpoint and Calendar v3),
 through google-auth service-account credentials and googleapiclient, over real HTTP."""
 
+import base64
 import io
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,7 +15,6 @@ from scheduler import auditlog, gcalsync
 from scheduler.cli import main
 from scheduler.core import Window
 from scheduler.core.calendarplan import event_id, resource
-from scheduler.core.events import slug
 from scheduler.gcal import CalendarClient, GoogleError, credentials_from_env
 from scheduler.retry import Patience
 from scheduler.team import Team
@@ -33,9 +34,10 @@ def google(tmp_path, monkeypatch):
         yield fake
 
 
-def write_roster(roster_dir, *names, **google):
-    data = team(*(names or NAMES), holidays="US", google={"calendar_id": CALENDAR, **google})
-    path = roster_dir / "team.yaml"
+def write_roster(roster_dir, *names, name="team.yaml", team_id=None, **google):
+    data = team(*(names or NAMES), holidays="US", google={"calendar_id": CALENDAR, **google},
+                **({"id": team_id} if team_id else {}))
+    path = roster_dir / name
     path.write_text(yaml_text(data))
     return path
 
@@ -70,7 +72,7 @@ def live(google):
 def desired(path):
     team = Team.load(path)
     invite = team.roster.google.delegate is not None
-    return {b["id"]: b for b in (resource(e, slug(team.roster.team), team.roster.timezone, invite)
+    return {b["id"]: b for b in (resource(e, team.roster.id, team.roster.timezone, invite)
                                  for e in team.schedule().events(WINDOW))}
 
 
@@ -79,7 +81,7 @@ def test_first_publish_puts_every_event_in_the_calendar_in_five_batches(google, 
     want = desired(run.path)
     assert len(want) > 150
     assert set(live(google)) == set(want)
-    stint = live(google)[event_id("stint-20270104-platform-experts@rota")]
+    stint = live(google)[event_id("stint-20270104-team@rota")]
     assert stint["summary"] == "Bob on support (Platform experts)"
     assert datetime.fromisoformat(stint["start"]["dateTime"]) == datetime.fromisoformat("2027-01-04T09:00:00-05:00")
     assert stint["start"]["timeZone"] == "America/New_York"
@@ -91,14 +93,18 @@ def test_first_publish_puts_every_event_in_the_calendar_in_five_batches(google, 
     assert len(log) == len(want) and {e["action"] for e in log} == {"insert"}
 
 
-def test_the_second_run_plans_nothing_and_costs_one_list_request(google, run):
+@pytest.mark.parametrize("team_id, lists", [("platform-experts", 1), (None, 2)])
+def test_the_second_run_plans_nothing_and_costs_one_list_request_per_mark(google, roster_dir, team_id, lists):
+    # Without `id:` (the id is the file's name, `team`) rota also lists the
+    # events an earlier release marked with the display name's slug.
+    run = Run(google, write_roster(roster_dir, team_id=team_id))
     assert run() == 0
     google.forbid_writes()
     google.clear_log()
     assert run() == 0
     assert google.violations == []
     calendar_calls = [r for r in google.http_requests() if r.path.startswith("/calendar/")]
-    assert len(calendar_calls) == 1
+    assert len(calendar_calls) == lists
     assert "0 to insert, 0 to update, 0 to delete" in run.output
 
 
@@ -125,7 +131,7 @@ def test_a_reassigned_stint_updates_exactly_the_touched_events(google, roster_di
     written = {r.path.rsplit("/", 1)[-1] for r in google.writes()}
     assert written == touched
     assert {r.method for r in google.writes()} == {"PUT"}  # updated in place, never re-inserted
-    assert live(google)[event_id("stint-20270111-platform-experts@rota")]["summary"].startswith("Di on support")
+    assert live(google)[event_id("stint-20270111-team@rota")]["summary"].startswith("Di on support")
 
 
 def test_a_removed_members_future_events_vanish(google, roster_dir):
@@ -169,7 +175,7 @@ def test_events_outside_the_window_are_left_alone(google, roster_dir):
 def test_without_a_delegate_attendees_are_named_not_invited(google, run):
     assert run() == 0
     assert run.output.count("note: attendees are named in the descriptions") == 1
-    triage = live(google)[event_id("triage-20270105-platform-experts@rota")]
+    triage = live(google)[event_id("triage-20270105-team@rota")]
     assert "attendees" not in triage
     assert triage["description"].endswith("Attendees: Bob <bob@example.gov>, Ada <ada@example.gov>")
     assert all(t["sub"] is None for t in google.tokens_issued)
@@ -179,7 +185,7 @@ def test_with_a_delegate_attendees_are_invited_and_updates_follow_the_roster(goo
     run = Run(google, write_roster(roster_dir, delegate="rota-bot@agency.gov", send_updates="all"))
     assert run() == 0
     assert {t["sub"] for t in google.tokens_issued} == {"rota-bot@agency.gov"}
-    triage = live(google)[event_id("triage-20270105-platform-experts@rota")]
+    triage = live(google)[event_id("triage-20270105-team@rota")]
     assert [a["email"] for a in triage["attendees"]] == ["bob@example.gov", "ada@example.gov"]
     assert "Attendees:" not in triage["description"]
     assert {tuple(r.query.get("sendUpdates", [])) for r in google.writes()} == {("all",)}
@@ -217,7 +223,7 @@ def test_a_half_applied_run_converges_next_time(google, run):
 
 def test_an_event_rota_deleted_long_ago_is_restored_not_reinserted(google, run):
     assert run() == 0
-    target = event_id("review-20270111-platform-experts@rota")
+    target = event_id("review-20270111-team@rota")
     google.events[CALENDAR][target]["status"] = "cancelled"
     google.clear_log()
     assert run() == 0
@@ -227,11 +233,11 @@ def test_an_event_rota_deleted_long_ago_is_restored_not_reinserted(google, run):
 
 def test_an_insert_that_meets_its_own_cancelled_event_restores_it(google, run):
     # A cancelled copy that the window listing cannot see (it once started elsewhere).
-    target = event_id("triage-20270106-platform-experts@rota")
+    target = event_id("triage-20270106-team@rota")
     google.add_event(CALENDAR, {
         "id": target, "status": "cancelled", "summary": "old",
         "start": {"dateTime": "2026-06-01T10:00:00-04:00"}, "end": {"dateTime": "2026-06-01T10:15:00-04:00"},
-        "extendedProperties": {"private": {"rota": "platform-experts", "rotaUid": "triage-20270106-platform-experts@rota"}}})
+        "extendedProperties": {"private": {"rota": "team", "rotaVersion": "2", "rotaUid": "triage-20270106-team@rota"}}})
     assert run() == 0
     assert live(google)[target]["summary"] == "Daily triage (Platform experts)"
 
@@ -278,3 +284,129 @@ def test_a_batch_whose_answer_was_lost_is_retried_without_duplicates(google, run
     assert set(live(google)) == set(desired(run.path))
     assert len(google.events[CALENDAR]) == len(desired(run.path))
     assert "failed" not in run.output
+
+
+# -- the team's identity: renames, calendars published before team ids, shared calendars
+
+def by_slot(google, mark):
+    """Live events with `mark`, by the UID of their slot."""
+    found = {}
+    for e in live(google).values():
+        private = e.get("extendedProperties", {}).get("private", {})
+        if private.get("rota") == mark:
+            assert private["rotaUid"] not in found, f"two events for {private['rotaUid']}"
+            found[private["rotaUid"]] = e
+    return found
+
+
+def publish_as_before_team_ids(google, path):
+    """The calendar as the release before team ids left it for this roster:
+    marked with the display name's slug, UIDs carrying it, ids encoding the
+    bare UID."""
+    roster = Team.load(path).roster
+    old = re.sub(r"[^a-z0-9]+", "-", roster.team.lower()).strip("-")
+    for body in desired(path).values():
+        uid = body["extendedProperties"]["private"]["rotaUid"].replace(f"-{roster.id}@rota", f"-{old}@rota")
+        google.add_event(CALENDAR, {
+            **body, "id": base64.b32hexencode(uid.encode()).decode().rstrip("=").lower(),
+            "extendedProperties": {"private": {"rota": old, "rotaUid": uid}}})
+    return old
+
+
+def rename(path, name):
+    data = json.loads(path.read_text())
+    data["team"] = name
+    path.write_text(yaml_text(data))
+
+
+def test_renaming_the_team_updates_its_events_in_place(google, roster_dir):
+    path = write_roster(roster_dir)
+    assert Run(google, path)() == 0
+    before = by_slot(google, "team")
+    rename(path, "Platform support")
+    google.clear_log()
+    run = Run(google, path)
+    assert run() == 0
+    assert {r.method for r in google.writes()} == {"PUT"}  # summaries change; nothing inserted or deleted
+    after = by_slot(google, "team")
+    assert set(after) == set(before)
+    assert {e["id"] for e in after.values()} == {e["id"] for e in before.values()}
+    assert len(google.events[CALENDAR]) == len(before)
+    assert all("(Platform support)" in e["summary"] for e in after.values())
+    google.forbid_writes()
+    assert run() == 0 and google.violations == []
+
+
+def test_a_calendar_published_before_team_ids_is_adopted_in_place(google, roster_dir):
+    path = write_roster(roster_dir)
+    data = json.loads(path.read_text())
+    data["overrides"] = [{"from": "2027-01-13", "to": "2027-01-14", "replace": "bob@example.gov", "with": "cy@example.gov"}]
+    path.write_text(yaml_text(data))
+    old = publish_as_before_team_ids(google, path)
+    legacy_ids = set(google.events[CALENDAR])
+    del data["overrides"]  # the cover the earlier release published is no longer wanted
+    path.write_text(yaml_text(data))
+    unwanted = set(by_slot(google, old)) - {
+        b["extendedProperties"]["private"]["rotaUid"].replace("-team@rota", f"-{old}@rota") for b in desired(path).values()}
+    run = Run(google, path)
+    assert run(apply=False) == 1
+    assert "(adopt" in run.output and "Dry run" in run.output
+    google.clear_log()
+    assert run() == 0  # no --force needed
+    assert google.writes() and {r.method for r in google.writes()} <= {"PUT", "DELETE"}  # never a second copy
+    assert by_slot(google, old) == {}  # nothing left with the old mark
+    adopted = by_slot(google, "team")
+    assert set(adopted) == {b["extendedProperties"]["private"]["rotaUid"] for b in desired(path).values()}
+    assert {e["id"] for e in adopted.values()} <= legacy_ids  # the same events, re-marked
+    assert {e["extendedProperties"]["private"]["rotaVersion"] for e in adopted.values()} == {"2"}
+    deleted = [r for r in google.writes() if r.method == "DELETE"]
+    assert len(deleted) == len(unwanted) > 0
+    google.forbid_writes()
+    google.clear_log()
+    assert run() == 0 and google.violations == []
+    assert "0 to insert, 0 to update, 0 to delete" in run.output
+
+
+def test_an_id_that_keeps_the_old_slug_keeps_every_uid_and_event(google, roster_dir):
+    path = write_roster(roster_dir, team_id="platform-experts")
+    publish_as_before_team_ids(google, path)
+    before = {i: e["extendedProperties"]["private"]["rotaUid"] for i, e in google.events[CALENDAR].items()}
+    google.clear_log()
+    assert Run(google, path)() == 0
+    assert {r.method for r in google.writes()} == {"PUT"}  # marked with the scheme, nothing else
+    assert {i: e["extendedProperties"]["private"]["rotaUid"] for i, e in google.events[CALENDAR].items()} == before
+    rename(path, "Platform support")
+    google.clear_log()
+    assert Run(google, path)() == 0
+    assert {r.method for r in google.writes()} == {"PUT"}
+    assert set(google.events[CALENDAR]) == set(before)
+    assert all("(Platform support)" in e["summary"] for e in live(google).values())
+
+
+def test_two_rosters_in_one_calendar_never_touch_each_others_events(google, roster_dir):
+    # `ops` was published before team ids as "Platform experts"; the other
+    # team's id is that very slug, so their UIDs and marks look alike.
+    ops = write_roster(roster_dir, name="ops.yaml")
+    old = publish_as_before_team_ids(google, ops)
+    data = team("Fay", "Gus", "Hal", holidays="US", google={"calendar_id": CALENDAR})
+    data["team"] = "Data team"
+    other = roster_dir / "platform-experts.yaml"
+    other.write_text(yaml_text(data))
+    assert Team.load(other).roster.id == old
+    theirs = {i: dict(e) for i, e in google.events[CALENDAR].items()}
+
+    run_other = Run(google, other)
+    assert run_other() == 0 and "failed" not in run_other.output
+    assert {i: google.events[CALENDAR][i] for i in theirs} == theirs  # ops's old events untouched
+    mine = {i: dict(e) for i, e in google.events[CALENDAR].items() if i not in theirs}
+    assert all("Data team" in e["summary"] for e in mine.values())
+
+    run_ops = Run(google, ops)
+    assert run_ops() == 0
+    assert {i: google.events[CALENDAR][i] for i in mine} == mine  # the other team's events untouched
+    assert set(by_slot(google, "ops")) == {b["extendedProperties"]["private"]["rotaUid"] for b in desired(ops).values()}
+    assert all("Platform experts" in e["summary"] for e in by_slot(google, "ops").values())
+
+    google.forbid_writes()
+    assert run_other() == 0 and run_ops() == 0 and google.violations == []
+    assert len(live(google)) == len(desired(ops)) + len(desired(other))

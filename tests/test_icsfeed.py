@@ -119,10 +119,23 @@ def test_a_reassigned_slot_keeps_its_uid_so_subscribers_update_it():
     before = {str(e["UID"]): e for e in parse(feed(schedule(team("Ada", "Bob", "Cy", "Di"))))}
     after_data = team("Ada", "Bob", member("Cy", away=[away("2027-01-12", "2027-01-12")]), "Di")
     after = {str(e["UID"]): e for e in parse(feed(schedule(after_data)))}
-    uid = "stint-20270111-platform-experts@rota"
+    uid = "stint-20270111-test@rota"
     assert str(before[uid]["SUMMARY"]).startswith("Cy on support")
     assert str(after[uid]["SUMMARY"]).startswith("Di on support")
     assert set(before) == set(after)
+
+
+def test_renaming_the_team_keeps_every_uid():
+    before = parse(feed(schedule(team("Ada", "Bob", "Cy", "Di"))))
+    after = parse(feed(schedule(team("Ada", "Bob", "Cy", "Di", team="Platform support"))))
+    assert [str(e["UID"]) for e in after] == [str(e["UID"]) for e in before]
+    assert all("(Platform support)" in str(e["SUMMARY"]) for e in after)
+
+
+def test_the_team_id_is_in_every_uid_so_the_old_slug_keeps_the_old_uids():
+    events = parse(feed(schedule(team("Ada", "Bob", "Cy", "Di", id="platform-experts"))))
+    assert "stint-20270104-platform-experts@rota" in {str(e["UID"]) for e in events}
+    assert all(str(e["UID"]).endswith("-platform-experts@rota") for e in events)
 
 
 def test_all_day_events_keep_their_local_date_east_of_utc():

@@ -101,6 +101,28 @@ def test_a_malformed_roster_names_the_file_line_and_field(change, expected):
     assert any(e.startswith(expected) for e in found), found
 
 
+def test_the_team_id_defaults_to_the_file_name_and_not_to_the_display_name():
+    assert rosterfile.parse(GOOD.encode(), "rosters/team.yaml").roster.id == "team"
+    assert rosterfile.parse(GOOD.encode(), "rosters/Data Team_2.yaml").roster.id == "data-team-2"
+    renamed = GOOD.replace("team: Platform experts", "team: Platform support")
+    assert rosterfile.parse(renamed.encode(), "rosters/team.yaml").roster.id == "team"
+    explicit = GOOD.replace("team: Platform experts", "team: Platform experts\nid: platform-experts")
+    assert rosterfile.parse(explicit.encode(), "rosters/team.yaml").roster.id == "platform-experts"
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("Platform-Experts", "'Platform-Experts' is not a team id: lower-case letters, digits and hyphens"),
+    ("platform experts", "'platform experts' is not a team id"),
+    ("-ops", "'-ops' is not a team id"),
+    ("o" * 64, f"'{'o' * 64}' is not a team id"),
+    ("[ops]", "expected text"),
+    ('""', "must not be empty"),
+])
+def test_a_bad_team_id_names_the_file_line_and_field(value, problem):
+    found = errors_of(GOOD.replace("team: Platform experts", f"team: Platform experts\nid: {value}"))
+    assert len(found) == 1 and found[0].startswith(f"rosters/team.yaml:3: id: {problem}"), found
+
+
 def test_every_problem_is_reported_not_just_the_first():
     text = GOOD.replace("timezone: America/New_York", "timezone: Nowhere").replace("start: 2027-01-04", "start: 2027-01-06")
     found = errors_of(text)

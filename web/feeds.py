@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, current_app, request, url_for
 
 from scheduler import icsfeed
-from scheduler.core.events import slug, support_name
+from scheduler.core.events import support_name
 from scheduler.core.schedule import WEEKS_BACK
 
 from . import state
@@ -73,7 +73,7 @@ def _serve(scope: str, given: str, email: str | None):
     response.last_modified = modified
     response.cache_control.private = True
     response.cache_control.max_age = 900
-    response.headers["Content-Disposition"] = f'inline; filename="{slug(team.roster.team)}.ics"'
+    response.headers["Content-Disposition"] = f'inline; filename="{team.roster.id}.ics"'
     return response.make_conditional(request)
 
 

@@ -2,8 +2,9 @@
 
 One list serves the ICS feeds and the Google Calendar sync, so both always
 show the same thing. Every event has a UID that names its *slot* (which
-stint, which day's meeting), never the person in it: when a slot is
-reassigned, subscribers' calendars update the event instead of duplicating it.
+stint, which day's meeting) and the team's id, never the person in it nor
+the team's display name: when a slot is reassigned or the team renamed,
+subscribers' calendars update the event instead of duplicating it.
 
 Kinds:
 
@@ -67,7 +68,13 @@ def support_name(team: str) -> str:
 
 
 def slug(team: str) -> str:
+    """The display name as releases before team ids put it in UIDs and marks."""
     return re.sub(r"[^a-z0-9]+", "-", team.lower()).strip("-") or "team"
+
+
+def slot_uid(slot: str, team_id: str) -> str:
+    """The UID of a slot ('stint-20270104', 'triage-20270105', ...) of a team."""
+    return f"{slot}-{team_id}@rota"
 
 
 class EventBuilder:
@@ -79,7 +86,6 @@ class EventBuilder:
         self.rotation = coverage.rotation
         self.roster = coverage.roster
         self.calendar = coverage.calendar
-        self._slug = slug(self.roster.team)
 
     def build(self, start: datetime, end: datetime) -> list[Event]:
         """Every event starting at or after `start` and before `end`, in order."""
@@ -187,7 +193,7 @@ class EventBuilder:
 
     # -- helpers ----------------------------------------------------------------
     def _uid(self, what: str, day: date) -> str:
-        return f"{what}-{day:%Y%m%d}-{self._slug}@rota"
+        return slot_uid(f"{what}-{day:%Y%m%d}", self.roster.id)
 
     def _instant(self, value: pendulum.DateTime | date) -> pendulum.DateTime:
         if isinstance(value, datetime):

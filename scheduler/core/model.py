@@ -113,6 +113,11 @@ class Roster:
     swaps: tuple[Swap, ...] = ()
     zendesk: ZendeskSettings | None = None
     google: GoogleSettings | None = None
+    # The team's identity in feed UIDs and calendar marks (and, later, in any
+    # store): a slug that stays when `team`, the display name, is renamed.
+    # The roster loader fills it; there is no default here, so that nothing
+    # builds a roster whose identity would follow its name.
+    id: str = field(kw_only=True)
 
     def member(self, email: str) -> Member | None:
         return self._by_email.get(email)
