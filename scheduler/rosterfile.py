@@ -40,6 +40,7 @@ from .errors import FileError, RosterInvalid, RotaError, StaleVersion
 
 EMAIL = re.compile(r"^[^@\s<>\"',;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+YAML_KEY = re.compile(r"^[ \t]*(?:-[ \t]+)?([A-Za-z_][\w-]*)[ \t]*:")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SECRET = re.compile(r"token|password|secret|credential|api_?key", re.IGNORECASE)
 TEAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -202,8 +203,10 @@ def parse(data: bytes, path: Path | str = "<roster>") -> RosterFile:
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
-        problem = " ".join(str(p) for p in (e.context, e.problem) if p)
-        raise RosterInvalid([FileError(path, line, None, f"not valid YAML: {_cut(problem)}")]) from None
+        problem, field = " ".join(str(p) for p in (e.context, e.problem) if p), None
+        if "'\\t'" in problem:  # a tab typed into the file: ruamel marks its very line
+            problem, field = "a tab character; YAML indents and separates with spaces only", _key_on_line(text, line)
+        raise RosterInvalid([FileError(path, line, field, f"not valid YAML: {_cut(problem)}")]) from None
     except YAMLError as e:
         raise RosterInvalid([FileError(path, None, None, f"not valid YAML: {_cut(str(e))}")]) from None
     roster = _Validator(path).roster(document)
@@ -212,6 +215,15 @@ def parse(data: bytes, path: Path | str = "<roster>") -> RosterFile:
 
 def _cut(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _key_on_line(text: str, line: int | None) -> str | None:
+    """The key written on a line the parser could not read, to point at the field."""
+    lines = text.splitlines()
+    if line is None or not 0 < line <= len(lines):
+        return None
+    found = YAML_KEY.match(lines[line - 1])
+    return found.group(1) if found else None
 
 
 def dump(document: CommentedMap) -> bytes:

@@ -218,3 +218,9 @@ def test_the_bundled_example_roster_is_valid_and_realistic():
     assert sum(len(m.away) for m in example.members) >= 2
     assert example.overrides
     assert example.start < date(2026, 11, 26)
+
+
+def test_a_tab_typed_into_the_file_names_its_line_and_field():
+    found = errors_of(GOOD.replace("  start: 2027-01-04", "  start:\t2027-01-04"))
+    assert found == ["rosters/team.yaml:5: start: not valid YAML: a tab character; "
+                     "YAML indents and separates with spaces only"]
