@@ -618,3 +618,37 @@ def test_log_records_every_request_and_clears(fake, http, zen, team):
                                   {"group_membership": {"id": mid}}, 204)]
     fake.clear_log()
     assert fake.requests == [] and fake.writes() == []
+
+
+def test_garble_next_answers_200_with_a_body_that_is_not_json(fake, http, team):
+    fake.garble_next(path_contains="/groups")
+    garbled = http.get(f"{fake.url}/api/v2/groups.json")
+    assert garbled.status_code == 200 and garbled.headers["Content-Type"].startswith("text/html")
+    with pytest.raises(ValueError):
+        garbled.json()
+    assert http.get(f"{fake.url}/api/v2/groups.json").json()["groups"][0]["name"] == "Support"
+
+
+def test_hang_next_never_answers_until_the_fake_stops():
+    fake = FakeZendesk().start()
+    fake.add_group("Support")
+    fake.hang_next()
+    outcome = []
+
+    def ask():
+        try:
+            requests.get(f"{fake.url}/api/v2/groups.json", auth=AUTH, timeout=30)
+        except requests.ConnectionError as e:
+            outcome.append(e)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    for _ in range(500):  # until the request has arrived: then only stop() ends it
+        if fake.requests:
+            break
+        asking.join(0.01)
+    assert fake.requests and asking.is_alive() and not outcome
+    fake.stop()
+    asking.join(5)
+    assert not asking.is_alive() and len(outcome) == 1
+    assert [(s.path, s.status) for s in fake.requests] == [("/api/v2/groups.json", 0)]

@@ -15,7 +15,8 @@ unmodified:
 
 Zendesk does not document the wording of its 400 bodies, so only their status
 is meant to be relied on.  Tests can also inject faults (error statuses,
-dropped connections, writes whose answer is lost) and forbid writes.
+dropped connections, writes whose answer is lost, a 200 whose body is not
+JSON, a request that is never answered) and forbid writes.
 """
 
 from __future__ import annotations
@@ -45,12 +46,14 @@ STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 # page past the limit (page=11 at 100 results per page), a 422 ... is returned."
 SEARCH_LIMIT = 1000
 SEARCH_LIMIT_EXCEEDED = {"error": "invalid", "description": "Search response limit exceeded"}
+GARBLED = b"<html><body><h1>Down for maintenance</h1></body></html>"
 SORTABLE = ("created_at", "updated_at", "status")  # the sort_by values the fake honours
 
 
 @dataclass
 class Seen:
-    """One request as the fake saw it; status 0 means the connection was dropped."""
+    """One request as the fake saw it; status 0 means it was never answered
+    (the connection was dropped, or hung until the fake stopped)."""
 
     method: str
     path: str
@@ -61,7 +64,7 @@ class Seen:
 
 @dataclass
 class _Rule:
-    kind: str  # "fail", "drop" or "after_write"
+    kind: str  # "fail", "drop", "after_write", "garble" or "hang"
     count: int
     method: str | None
     path_contains: str | None
@@ -129,6 +132,7 @@ class FakeZendesk(HttpFake):
         self._rules: list[_Rule] = []
         self._writes_forbidden = False
         self._lock = threading.RLock()
+        self._release = threading.Event()  # set on stop(): hung requests end
 
     # ---- state -----------------------------------------------------------
     @staticmethod
@@ -227,6 +231,24 @@ class FakeZendesk(HttpFake):
         """Apply the next write(s), then drop the connection: the answer is lost."""
         self._add_rule(_Rule("after_write", count, method, None))
 
+    def garble_next(self, count: int = 1, *, method=None, path_contains=None) -> None:
+        """Answer 200 with an HTML body, as a proxy or a maintenance page in
+        front of Zendesk would; state untouched."""
+        self._add_rule(_Rule("garble", count, method, path_contains))
+
+    def hang_next(self, count: int = 1, *, method=None, path_contains=None) -> None:
+        """Read the request, then never answer; the connection closes when the
+        fake stops. The request is logged (status 0) as soon as it arrives."""
+        self._add_rule(_Rule("hang", count, method, path_contains))
+
+    def start(self):
+        self._release.clear()
+        return super().start()
+
+    def stop(self) -> None:
+        self._release.set()
+        super().stop()
+
     def forbid_writes(self) -> None:
         with self._lock:
             self._writes_forbidden = True
@@ -258,12 +280,17 @@ class FakeZendesk(HttpFake):
                                       body if isinstance(body, dict) else None,
                                       0 if drop else status))
             self.rate_limit_remaining = remaining = max(0, self.rate_limit_remaining - 1)
+        if drop == "hang":
+            self._release.wait()
         if drop:
             handler.hang_up()
             return
         headers.update({"X-Rate-Limit": str(RATE_LIMIT), "X-Rate-Limit-Remaining": str(remaining)})
         data = None  # RFC 9110: a 204 has no body and no Content-Length
-        if status != 204:
+        if isinstance(payload, bytes):
+            data = payload
+            headers["Content-Type"] = "text/html; charset=utf-8"
+        elif status != 204:
             data = json.dumps(payload).encode()
             headers["Content-Type"] = "application/json; charset=utf-8"
         handler.answer(status, headers, data)
@@ -276,6 +303,10 @@ class FakeZendesk(HttpFake):
         rule = self._take_rule(method, target)
         if rule is not None and rule.kind == "drop":
             return 0, None, {}, True
+        if rule is not None and rule.kind == "hang":
+            return 0, None, {}, "hang"
+        if rule is not None and rule.kind == "garble":
+            return 200, GARBLED, {}, False
         if rule is not None and rule.kind == "fail":
             headers = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
             return rule.status, rule.body, headers, False
