@@ -223,6 +223,47 @@ def bench_page() -> None:
     report("`/` in-process (Flask test client)", median, best, 0.020)
 
 
+def bench_page_with_zendesk_hung() -> None:
+    """An editor's `/` while Zendesk accepts connections and never answers:
+    the first page waits for the ticket panel's bound, the next ones not at all."""
+    import os
+    import re
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from fakes.zendesk import FakeZendesk
+    from rosters import team, yaml_text
+
+    from scheduler.editors import EditorStore
+    from web import create_app
+
+    with FakeZendesk() as zd, tempfile.TemporaryDirectory() as tmp:
+        zd.hang_next(count=1000)
+        path = Path(tmp) / "team.yaml"
+        path.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", zendesk={"url": zd.url, "group": "Support"})))
+        EditorStore(Path(tmp) / "team.editors.json").add("ed@example.gov", "benchmark password", "Ed")
+        saved = {k: os.environ.get(k) for k in ("ZENDESK_EMAIL", "ZENDESK_API_TOKEN")}
+        os.environ.update({"ZENDESK_EMAIL": zd.email, "ZENDESK_API_TOKEN": zd.token})
+        try:
+            client = create_app({"ROSTER": str(path), "SECRET_KEY": "benchmark"}).test_client()
+            client.get("/")  # reads the roster and the holidays: what is measured is the wait for Zendesk
+            form = client.get("/signin").get_data(as_text=True)
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+            client.post("/signin", data={"email": "ed@example.gov", "password": "benchmark password",
+                                         "csrf_token": csrf})
+            first, _ = measure(1, lambda: client.get("/"))
+            report("editor's `/`, Zendesk hung: the first page", first, first, 2.25, unit="s")
+            median, best = measure(20, lambda: client.get("/"))
+            report("editor's `/`, Zendesk hung: the pages after it", median, best, 0.050)
+            count("requests that reached the hung Zendesk", len(zd.requests), 1, "requests")
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
 def _hammer(args: tuple[int, str, int]) -> int:
     """One client process: `count` GETs of `path` on one keep-alive connection."""
     import http.client
@@ -342,6 +383,7 @@ def main() -> int:
     bench_who()
     bench_hostile_rosters()
     bench_page()
+    bench_page_with_zendesk_hung()
     bench_feed_server()
     bench_zendesk_requests()
     bench_gcal_requests()

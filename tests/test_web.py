@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import icalendar
 import pendulum
@@ -354,3 +355,96 @@ def test_the_feed_follows_the_kept_ticket_count(client, roster):
     assert second.status_code == 200
     reviews = [e for e in icalendar.Calendar.from_ical(second.data).walk("VEVENT") if str(e["UID"]).startswith("review-20270111")]
     assert "Unresolved tickets from the week before: 4" in str(reviews[0]["DESCRIPTION"])
+
+
+# -- never a bare 500 ----------------------------------------------------------------------
+def test_a_tab_typed_into_the_roster_is_explained_on_every_page_and_feed_with_503(client, app, roster):
+    team_feed, member_feed = feed_url(client), feed_url(client, "ada@example.gov")  # subscribed earlier
+    editor = app.test_client()
+    sign_in(editor)
+    good = roster.read_text()
+    example = (Path(__file__).parent.parent / "rosters" / "example.yaml").read_text()
+    roster.write_text(example.replace("    email: alan@example.gov", "    email:\talan@example.gov"))
+    where = f"{roster}:23: email: not valid YAML: a tab character"
+    for who, url in ((client, "/"), (editor, "/"), (editor, "/roster/")):
+        page = who.get(url)
+        assert page.status_code == 503 and page.headers["Retry-After"]
+        assert where in page.get_data(as_text=True) and "The roster cannot be read" in page.get_data(as_text=True)
+    for url in (team_feed, member_feed):
+        feed = client.get(url)
+        assert feed.status_code == 503 and feed.mimetype == "text/plain"
+        assert where in feed.get_data(as_text=True)
+    assert client.get("/feeds/team/" + "0" * 32 + ".ics").status_code == 404  # no token, no news
+    roster.write_text(good)
+    assert client.get("/").status_code == 200 and client.get(team_feed).status_code == 200
+
+
+def test_anything_unexpected_answers_with_a_page_that_says_what_failed(app, client, caplog):
+    def broken():
+        raise KeyError("the thing that was not there")
+
+    app.add_url_rule("/broken", view_func=broken)
+    page = client.get("/broken")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 500 and page.mimetype == "text/html"
+    assert "Something went wrong" in text and "KeyError: &#39;the thing that was not there&#39;" in text
+    assert "Back to the rotation" in text
+    assert "Traceback" in caplog.text and "GET /broken failed" in caplog.text
+    assert client.post("/").status_code == 405 and "Method Not Allowed" in client.post("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/feeds/team/%C3%A9.ics", "/feeds/member/ada@example.gov/%C3%A9.ics",
+                                  "/feeds/member/%C3%A9/%C3%A9.ics", "/feeds/team/%00.ics",
+                                  "/feeds/team/" + "A" * 32 + ".ics", "/feeds/team/" + "a" * 4000 + ".ics"])
+def test_a_feed_token_of_any_shape_or_alphabet_finds_no_feed(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 404 and "There is no such page." in answer.get_data(as_text=True)
+
+
+# -- the ticket panel never holds the page -----------------------------------------------
+@pytest.fixture
+def zendesk(roster, monkeypatch):
+    """A roster that names a Zendesk, and a fake Zendesk with a ticket that breaks a rule."""
+    from fakes.zendesk import FakeZendesk
+
+    data = json.loads(roster.read_text().split("\n", 1)[1])
+    data["zendesk"] = {"url": "https://acme.zendesk.com", "group": "Platform experts"}
+    roster.write_text(yaml_text(data))
+    with FakeZendesk() as zd:
+        group = zd.add_group("Platform experts")
+        zd.add_ticket("Printer on fire", status="new", group_id=group, created_at="2027-01-11T14:00:00Z")
+        for key, value in {"ZENDESK_URL": zd.url, "ZENDESK_EMAIL": zd.email, "ZENDESK_API_TOKEN": zd.token}.items():
+            monkeypatch.setenv(key, value)
+        yield zd
+
+
+def test_zendesk_answering_with_something_not_json_is_shown_in_the_panel_and_kept_a_minute(zendesk, roster, clock):
+    app = create_app({"TESTING": True, "ROSTER": str(roster), "SECRET_KEY": "k", "CLOCK": clock})
+    client = app.test_client()
+    sign_in(client)
+    zendesk.garble_next()  # one answer: a check that asked again would see the good ones
+    page = client.get("/")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<div class="who">Cy</div>' in text
+    assert "Could not read the tickets from Zendesk: unexpected answer" in text
+    asked = len(zendesk.requests)
+    assert "Could not read the tickets from Zendesk" in client.get("/").get_data(as_text=True)
+    assert len(zendesk.requests) == asked  # the failure is kept: a broken Zendesk is not asked on every page
+    clock.at = clock.at + timedelta(seconds=61)
+    assert "#9001</a> Printer on fire" in client.get("/").get_data(as_text=True)
+    assert len(zendesk.requests) > asked
+
+
+def test_a_hanging_zendesk_holds_the_page_only_briefly_and_only_once(zendesk, roster, clock):
+    app = create_app({"TESTING": True, "ROSTER": str(roster), "SECRET_KEY": "k", "CLOCK": clock, "TICKETS_WAIT": 0.5})
+    zendesk.hang_next(count=100)
+    ed, flo = app.test_client(), app.test_client()
+    sign_in(ed)
+    sign_in(flo, "flo@example.gov")
+    page = ed.get("/")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<div class="who">Cy</div>' in text
+    assert "Could not read the tickets from Zendesk: Zendesk did not answer within 0.5 s" in text
+    assert len(zendesk.requests) == 1
+    assert "Zendesk did not answer within 0.5 s" in flo.get("/").get_data(as_text=True)
+    assert len(zendesk.requests) == 1  # the next editor's page does not ask (nor wait) again

@@ -20,10 +20,14 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from scheduler.errors import FileError, RosterInvalid, RotaError
 
 MAX_BODY = 64 * 1024
+RETRY_AFTER = 300  # seconds a client should wait after a 503: a person has to fix a file
 
 csrf = CSRFProtect()
 
@@ -44,6 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         CLOCK=None,  # tests pass a function returning the current instant
         SIGNIN_LIMIT=(5, 15 * 60),  # failed sign-ins allowed per (address, email) in that many seconds
         TICKETS_TTL=300,  # seconds between two ticket checks for the page
+        TICKETS_RETRY=60,  # seconds before a failed ticket check is tried again
+        TICKETS_WAIT=2.0,  # seconds the page waits for Zendesk before showing the page without it
     )
     if test_config:
         app.config.update(test_config)
@@ -74,7 +80,53 @@ def create_app(test_config: dict | None = None) -> Flask:
     def not_found(_error):
         return render_template("error.html", title="Not found", message="There is no such page."), 404
 
+    _safety_net(app)
     return app
+
+
+def _safety_net(app: Flask) -> None:
+    """Whatever goes wrong, the answer says what and carries a status that
+    tells clients whether to come back: never a bare 500."""
+
+    @app.errorhandler(RotaError)
+    def cannot_answer(error):
+        # Views handle the errors of their own forms; one that gets here means a
+        # file the app depends on is broken or unreadable: a person must fix it.
+        app.logger.error("%s %s: %s", request.method, request.path, error)
+        problems = [str(p) for p in error.errors] if isinstance(error, RosterInvalid) else [str(error)]
+        if request.blueprint == "feeds":  # calendar clients show no page: say it in text
+            return _text(503, "This feed is unavailable until this is fixed:\n" + "\n".join(problems))
+        if isinstance(error, (RosterInvalid, FileError)):
+            return _page(503, "The roster cannot be read", "This page comes back as soon as the file is fixed "
+                         "(rota check lists every problem):", problems)
+        return _page(503, "rota cannot answer right now", "This page comes back as soon as this is fixed:", problems)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return _page(error.code, error.name, error.description)
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        app.logger.exception("%s %s failed", request.method, request.path)
+        reason = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        return _page(500, "Something went wrong",
+                     f"rota failed to answer this request ({reason}). The details are in the server log.")
+
+
+def _page(status: int, title: str, message: str, problems: list[str] | None = None):
+    try:
+        body = render_template("error.html", title=title, message=message, problems=problems or [])
+    except Exception:  # the page itself failed (a template, the session): still say what happened
+        return _text(status, "\n".join([title, message, *(problems or [])]))
+    return body, status, _retry_after(status)
+
+
+def _text(status: int, text: str):
+    return text + "\n", status, {"Content-Type": "text/plain; charset=utf-8", **_retry_after(status)}
+
+
+def _retry_after(status: int) -> dict:
+    return {"Retry-After": str(RETRY_AFTER)} if status == 503 else {}
 
 
 def _instance_secret(instance: Path) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, request, url_for
@@ -21,6 +22,7 @@ from scheduler.core.schedule import WEEKS_BACK
 from . import state
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+TOKEN = re.compile(r"[0-9a-f]{32}")
 CACHE_LIMIT = 256  # rendered feeds kept; old windows and versions fall out
 
 
@@ -51,8 +53,9 @@ def member_feed(email, token):
 
 
 def _serve(scope: str, given: str, email: str | None):
-    if not hmac.compare_digest(given, token(scope)):
-        abort(404)  # a wrong token looks like no feed at all
+    # A wrong token, of any shape or alphabet, looks like no feed at all.
+    if not TOKEN.fullmatch(given) or not hmac.compare_digest(given.encode(), token(scope).encode()):
+        abort(404)
     st = state.state()
     team = st.teams.get()
     schedule = team.schedule()

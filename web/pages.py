@@ -47,23 +47,23 @@ def _row(schedule, week):
 
 
 def _tickets(team, now):
-    """The ticket check for editors, from Zendesk at most every few minutes."""
+    """The ticket check for editors, from Zendesk at most every few minutes,
+    and never holding the page for more than TICKETS_WAIT seconds."""
     if team.roster.zendesk is None:
         return None, None
-    st = state.state()
-    cached = st.tickets
-    if cached and now - cached[0] < timedelta(seconds=current_app.config["TICKETS_TTL"]):
-        return cached[1], cached[2]
-    from scheduler import ticketcheck, zendesk
-    from scheduler.retry import Patience
+    url = team.roster.zendesk.url
 
-    try:
-        client = zendesk.client_from_env(team.roster.zendesk.url, Patience(retries=1, rate_limit_budget=5))
-        report, error = ticketcheck.check(team, client, now), None
-    except RotaError as e:
-        report, error = None, str(e)
-    st.tickets = (now, report, error)
-    return report, error
+    def fetch():
+        # Imported here, in the worker: loading zenpy alone takes a good part of a second.
+        from scheduler import ticketcheck, zendesk
+        from scheduler.retry import Patience
+
+        client = zendesk.client_from_env(url, Patience(retries=1, rate_limit_budget=5))
+        return ticketcheck.check(team, client, now)
+
+    config = current_app.config
+    return state.state().tickets.get(url or "", fetch, now, ttl=config["TICKETS_TTL"],
+                                     retry=config["TICKETS_RETRY"], wait=config["TICKETS_WAIT"])
 
 
 @bp.route("/healthz")

@@ -14,7 +14,10 @@ from flask import Flask, current_app
 
 from scheduler import editors as editors_module
 from scheduler import recordfile, ticketcounts
+from scheduler.errors import RotaError
 from scheduler.team import Team
+
+from .ticketpanel import TicketPanel
 
 
 class TeamCache:
@@ -27,6 +30,7 @@ class TeamCache:
         self._lock = threading.Lock()
         self._key = None
         self._team: Team | None = None
+        self._error: RotaError | None = None  # why the files as they are now cannot be read
 
     def key(self):
         files = (self.path, recordfile.path_for(self.path), ticketcounts.path_for(self.path))
@@ -35,8 +39,15 @@ class TeamCache:
     def get(self) -> Team:
         key = self.key()
         with self._lock:
-            if self._team is None or key != self._key:
-                self._team, self._key = Team.load(self.path), key
+            if key != self._key or (self._team is None and self._error is None):
+                # A broken file is parsed once per change, not once per request.
+                try:
+                    self._team, self._error = Team.load(self.path), None
+                except RotaError as e:
+                    self._team, self._error = None, e
+                self._key = key
+            if self._error is not None:
+                raise self._error.with_traceback(None)  # raised again: keep its traceback from growing
             return self._team
 
 
@@ -56,7 +67,7 @@ class State:
         self.editors = editors_module.EditorStore(editors_path)
         self.feeds: dict = {}  # (scope, window, files) -> rendered feed
         self.signin_failures: dict = {}  # (address, email) -> [instants]
-        self.tickets = None  # (when, report, error) of the last ticket check
+        self.tickets = TicketPanel(app.logger)
         self.lock = threading.Lock()
 
 
