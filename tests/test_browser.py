@@ -73,7 +73,7 @@ def test_sign_in_add_an_absence_see_the_weeks_change_and_subscribe(site, page, t
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "index.png"), full_page=True)
 
-    page.get_by_role("link", name="Sign in").click()
+    page.get_by_role("navigation").get_by_role("link", name="Sign in").click()
     page.get_by_label("Email").fill("ed@example.gov")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -115,3 +115,18 @@ def test_the_page_reads_on_a_phone(site, page):
     assert page.locator(".card").first.is_visible()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "index-phone.png"), full_page=True)
+
+
+def test_an_anonymous_visitor_sees_the_rotation_but_no_feed_links(site, page):
+    url, _ = site
+    page.goto(url + "/")
+    assert page.locator(".card .who").all_inner_texts() == ["Cy Young", "Bob Kahn"]
+    assert page.locator("a[href*='/feeds/'], a[href^='webcal:']").count() == 0
+    assert "/feeds/" not in page.content()
+    subscribe = page.locator("section.feeds")
+    assert "ask an editor to send you your link" in subscribe.inner_text()
+    subscribe.get_by_role("link", name="sign in").click()
+    page.get_by_label("Email").fill("ed@example.gov")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.locator("section.feeds a[href^='webcal:']").count() == 5  # back on the page, links and all

@@ -105,7 +105,12 @@ def test_the_page_highlights_gaps_and_covers(roster, client, app):
 
 
 def test_subscription_links_in_https_and_webcal_forms_for_the_team_and_each_member(client):
-    page = client.get("/", base_url="https://rota.example.gov").get_data(as_text=True)
+    site = "https://rota.example.gov"
+    form = client.get("/signin", base_url=site).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    client.post("/signin", base_url=site, headers={"Referer": f"{site}/signin"},  # CSRF over https checks it
+                data={"email": "ed@example.gov", "password": PASSWORD, "csrf_token": csrf})
+    page = client.get("/", base_url=site).get_data(as_text=True)
     team_link = re.search(r'href="(https://rota\.example\.gov/feeds/team/[0-9a-f]{32}\.ics)"', page).group(1)
     assert team_link.replace("https://", "webcal://") in page
     for name in ("ada", "bob", "cy", "di"):
@@ -116,7 +121,10 @@ def test_subscription_links_in_https_and_webcal_forms_for_the_team_and_each_memb
 
 
 def feed_url(client, who="team"):
-    page = client.get("/").get_data(as_text=True)
+    """A feed's link as a signed-in editor sees it (a calendar then fetches it without a session)."""
+    editor = client.application.test_client()
+    sign_in(editor)
+    page = editor.get("/").get_data(as_text=True)
     if who == "team":
         return re.search(r'href="http://localhost(/feeds/team/[0-9a-f]+\.ics)"', page).group(1)
     return re.search(rf'href="http://localhost(/feeds/member/{who}/[0-9a-f]+\.ics)"', page).group(1)
@@ -399,6 +407,20 @@ def test_anything_unexpected_answers_with_a_page_that_says_what_failed(app, clie
 def test_a_feed_token_of_any_shape_or_alphabet_finds_no_feed(client, path):
     answer = client.get(path)
     assert answer.status_code == 404 and "There is no such page." in answer.get_data(as_text=True)
+
+
+# -- secret links stay secret ------------------------------------------------------------
+def test_only_signed_in_editors_see_the_feed_links(app, client):
+    editor = app.test_client()
+    sign_in(editor)
+    signed_in = editor.get("/").get_data(as_text=True)
+    tokens = set(re.findall(r"/feeds/(?:team|member/[^/]+)/([0-9a-f]{32})\.ics", signed_in))
+    assert len(tokens) == 5  # the team's and each of the four members'
+    anonymous = client.get("/").get_data(as_text=True)
+    assert "/feeds/" not in anonymous and "webcal" not in anonymous
+    assert not any(token in anonymous for token in tokens)
+    assert "only signed-in editors see them" in anonymous and "ask an editor to send you your link" in anonymous
+    assert '<a href="/signin?next=/">sign in</a>' in anonymous
 
 
 # -- the ticket panel never holds the page -----------------------------------------------

@@ -31,13 +31,15 @@ def index():
     findings = [f for f in schedule.check(now, COMING_WEEKS) if f.kind in ("gap", "swap", "override")]
     current = schedule.rotation.week_at(now)
     next_week = schedule.rotation.week(current + 1) if duty else (weeks[0] if weeks else None)
-    tickets, tickets_error = _tickets(team, now) if g.editor is not None else (None, None)
+    signed_in = g.editor is not None
+    tickets, tickets_error = _tickets(team, now) if signed_in else (None, None)
     return render_template(
         "index.html", roster=roster, support_name=support_name(roster.team), duty=duty, rows=rows, current=current, next_week=next_week,
         findings=findings, when=when, local=schedule.calendar.to_local(now), stop=stop,
         tickets=tickets, tickets_error=tickets_error,
-        team_links=feeds.links("team"),
-        member_links=[(m, feeds.links(f"member:{m.email}", m.email)) for m in roster.members],
+        # The links are the feeds' only lock, and the feeds carry absence notes.
+        team_links=feeds.links("team") if signed_in else None,
+        member_links=[(m, feeds.links(f"member:{m.email}", m.email)) for m in roster.members] if signed_in else [],
     )
 
 
