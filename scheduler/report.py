@@ -153,10 +153,14 @@ def who_text(schedule: Schedule, at: datetime, duty: Duty | None) -> str:
 def check_text(path: str, findings: list[Finding], weeks: int) -> str:
     problems = [f for f in findings if f.is_problem]
     warnings = [f for f in findings if not f.is_problem]
-    out = [f"{path}: gap: {f.message}" for f in problems]
+    out = [f"{path}: {f.kind}: {f.message}" for f in problems]
     out += [f"{path}: warning ({f.kind}): {f.message}" for f in warnings]
     if problems:
-        out.append(f"{len(problems)} gap(s) in the next {weeks} weeks.")
+        gaps = sum(f.kind == "gap" for f in problems)
+        counts = [f"{gaps} gap(s) in the next {weeks} weeks"] if gaps else []
+        if len(problems) > gaps:
+            counts.append(f"{len(problems) - gaps} swap(s) ignored")
+        out.append("; ".join(counts) + ".")
     else:
         out.append(f"OK: the roster is valid and has no gaps in the next {weeks} weeks.")
     return "\n".join(out) + "\n"

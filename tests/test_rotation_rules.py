@@ -209,7 +209,8 @@ def test_a_swap_trades_two_stints_and_the_rest_stays_fair():
     base["swaps"] = [{"week": "2027-01-11", "member": "cy@example.gov", "with_week": "2027-01-25", "with": "eve@example.gov"}]
     s = schedule(base)
     assert incoming(s, 5) == emails(["Bob", "Eve", "Di", "Cy", "Ada"])
-    assert s.rotation.stint(1).pinned and s.rotation.stint(1).reason == "swap"
+    assert s.rotation.stint(1).pinned and s.rotation.stint(1).reason == "swap with Cy (week of 2027-01-25)"
+    assert s.rotation.stint(3).reason == "swap with Eve (week of 2027-01-11)"
     counts = {}
     for k in range(-1, 49):
         counts[s.rotation.stint(k).member] = counts.get(s.rotation.stint(k).member, 0) + 1
@@ -220,11 +221,15 @@ def test_a_swap_that_would_pair_someone_with_themselves_is_ignored_and_reported(
     base = team("Ada", "Bob", "Cy", "Di", "Eve")
     started = schedule(base)
     record = record_of(*((st.monday.isoformat(), st.member, st.start) for st in started.rotation.stints(-1, 1)))
-    # Bob's week-0 stint has begun; pinning him to week 1 too would pair him with himself.
-    base["swaps"] = [{"week": "2027-01-11", "member": "cy@example.gov", "with_week": "2027-02-01", "with": "bob@example.gov"}]
+    # Bob's week-0 stint has begun; taking Cy's week-1 stint would put him on twice.
+    assert started.rotation.stint(5).member == "bob@example.gov"
+    base["swaps"] = [{"week": "2027-01-11", "member": "cy@example.gov", "with_week": "2027-02-08", "with": "bob@example.gov"}]
     s = schedule(base, record)
-    assert s.rotation.stint(1).member != "bob@example.gov"
-    assert any("already on support" in n.message for n in s.rotation.notices)
+    assert incoming(s, 12) == incoming(started, 12)
+    [outcome] = s.rotation.judge_swaps()
+    assert not outcome.applied
+    assert outcome.message == ("swap of Cy (week of 2027-01-11) and Bob (week of 2027-02-08) ignored: Bob would be on "
+                               "support twice in the week of 2027-01-11: their stint of the week of 2027-01-04 has begun")
 
 
 def test_weeks_in_a_window_and_reasons_explain_each_pick():

@@ -57,16 +57,14 @@ class Override:
 class Swap:
     """Two members trade stints: the stint that begins in the week of `week`
     goes to `other`, and the one that begins in the week of `other_week` goes
-    to `member`. Weeks are the Mondays of rotation weeks."""
+    to `member`. Weeks are the Mondays of rotation weeks. Whether it applies
+    is the rotation's call (`Rotation.swap_outcomes`)."""
 
     week: date
     member: str
     other_week: date
     other: str
     note: str = ""
-
-    def pins(self) -> dict[date, str]:
-        return {self.week: self.other, self.other_week: self.member}
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,18 @@ The rule, in full:
   same rule (in practice: the first member in roster order); it is treated as
   having started the week before, so that person leaves after one week.
 * Nobody available: the stint is a gap, never silently filled.
-* A swap pins a stint to a member; pinned members are not picked by the rule
-  for the stints that would overlap or touch their pinned one.
+* Nobody gets a stint that overlaps one they already hold, and nobody gets
+  one that touches one they hold (weeks k, k+1 then k+2, k+3: four weeks
+  running) while another member is available; then the longest-waiting of
+  those whose stint would only touch is picked.
+* A swap trades two stints: it applies only when, in the rotation without
+  it, `member`'s stint begins in the week of `week` and `with`'s in the week
+  of `with_week`, and the trade puts nobody on support twice in a week next
+  to a stint that is recorded or set by another swap. Swaps are judged in
+  week order, each against the rotation with the earlier ones that apply.
+  The two traded stints are pinned; every other pick follows the rule,
+  treating the pinned stints as stints their members already hold. A swap
+  that does not apply is ignored, with the reason in `swap_outcomes`.
 * A stint in the record has begun: it is taken as recorded, whatever the
   roster says now. The past never changes.
 
@@ -35,7 +45,7 @@ from datetime import date, datetime
 import pendulum
 
 from .calendar import WorkCalendar, day_of
-from .model import Member, Record, Roster
+from .model import Member, Record, Roster, Swap
 
 PRE_SEAT = -1  # the stint already running when the rotation starts
 
@@ -79,6 +89,25 @@ class Week:
         or nobody else free): one person serving on, not a handoff between two."""
         return (self.outgoing is not None and self.incoming.member is not None
                 and self.outgoing.member == self.incoming.member)
+
+
+@dataclass(frozen=True)
+class SwapOutcome:
+    """Whether a swap of the roster applies, and if not, why (`message`)."""
+
+    swap: Swap
+    applied: bool
+    message: str = ""  # for an ignored swap: which stints, and why not
+
+
+@dataclass(frozen=True)
+class _Pin:
+    """A stint a swap gives to `member`, in exchange for `partner`'s stint
+    of the week of `partner_week`."""
+
+    member: str
+    partner: str
+    partner_week: date
 
 
 @dataclass(frozen=True)
@@ -131,19 +160,26 @@ class Rotation:
         self.calendar = calendar
         self.record = record or Record()
         self.notices: list[Notice] = []
+        self.swap_outcomes: list[SwapOutcome] = []  # in the order they were judged
         self._stints: list[Stint] = []  # index k + 1 holds week k's stint
         self._last_end: dict[str, date] = {}
         self._order = {m.email: i for i, m in enumerate(roster.members)}
         self._availability = {m.email: _Availability(m, calendar) for m in roster.members}
-        self._pins: dict[date, str] = {}
         self._handoffs: dict[int, pendulum.DateTime] = {}
-        self._pinned_weeks: dict[str, list[int]] = {}
-        for swap in roster.swaps:
-            for monday, email in swap.pins().items():
-                self._pins[monday] = email
-                week = calendar.week_index(monday)
-                if week is not None:
-                    self._pinned_weeks.setdefault(email, []).append(week)
+        self._pins: dict[int, _Pin] = {}  # week index -> the stint a swap gives someone
+        self._unswapped: dict[date, str | None] = {}  # only in a trial: see _judge
+        # Swaps wait, latest first, until the rule reaches the first stint
+        # their pins could change: two weeks before the earlier of the pair.
+        pending = []
+        for i, swap in enumerate(roster.swaps):
+            weeks = (calendar.week_index(swap.week), calendar.week_index(swap.other_week))
+            if None in weeks or min(weeks) < 0:
+                bad = swap.week if weeks[0] is None or weeks[0] < 0 else swap.other_week
+                self._ignore(swap, f"{bad.isoformat()} is not the Monday of a rotation week")
+                continue
+            pending.append((max(min(weeks) - 2, PRE_SEAT), max(weeks), i, weeks, swap))
+        self._pending = sorted(pending, reverse=True)
+        self._last_swap_week = max((p[1] for p in pending), default=PRE_SEAT)
 
     # -- handoffs -----------------------------------------------------------
     def handoff(self, week: int) -> pendulum.DateTime:
@@ -201,10 +237,21 @@ class Rotation:
     def weeks(self, first: int, stop: int) -> list[Week]:
         return [self.week(k) for k in range(max(first, 0), stop)]
 
+    def judge_swaps(self) -> list[SwapOutcome]:
+        """Every swap judged, and the stints around them computed (so that
+        `notices` says what they force)."""
+        self._extend(self._last_swap_week + 2)
+        return self.swap_outcomes
+
     # -- the rule -------------------------------------------------------------
     def _extend(self, week: int) -> None:
-        while len(self._stints) <= week + 1:
-            self._stints.append(self._decide(len(self._stints) - 1))
+        stints, pending = self._stints, self._pending
+        while len(stints) <= week + 1:
+            deciding = len(stints) - 1
+            while pending and pending[-1][0] <= deciding:
+                *_, weeks, swap = pending.pop()
+                self._judge(swap, weeks)
+            stints.append(self._decide(deciding))
 
     def _decide(self, week: int) -> Stint:
         cal = self.calendar
@@ -212,29 +259,51 @@ class Rotation:
         start = self.handoff(week)
         end = self.handoff(week + 2)
         first_day, stop_day = day_of(start), day_of(end)
-        continuing = self._stints[-1].member if self._stints else None
+        stints = self._stints
+        continuing = stints[-1].member if stints else None
 
         recorded = self.record.get(monday)
         if recorded is not None:
-            return self._seat(week, monday, recorded.member, start, end, "recorded when the stint began", recorded=True)
+            member = self._unswapped.get(monday, recorded.member) if self._unswapped else recorded.member
+            return self._seat(week, monday, member, start, end, "recorded when the stint began", recorded=True)
 
-        pinned = self._pins.get(monday)
-        if pinned is not None:
-            return self._seat_pinned(week, monday, pinned, start, end, continuing)
+        pin = self._pins.get(week)
+        if pin is not None:
+            return self._seat_pinned(week, monday, pin, start, end)
 
+        outgoing = stints[-2].member if len(stints) >= 2 else None
         passed_over: list[str] = []
+        last_resort = None  # the first available member whose stint would touch one they hold
+        swapped_over = False  # someone was passed over for a stint a swap gave them
         for email in self._queue():
             if email == continuing:
                 passed_over.append(f"{self._name(email)} (on support)")
                 continue
-            if self._is_reserved(email, week):
-                passed_over.append(f"{self._name(email)} (swapped into another week)")
+            pinned = self._pinned_near(email, week)
+            if pinned == week + 1:
+                swapped_over = True
+                passed_over.append(f"{self._name(email)} (swapped into the week of {cal.monday(pinned).isoformat()})")
                 continue
             blocker = self._availability[email].blocker(first_day, stop_day)
             if blocker is not None:
                 passed_over.append(f"{self._name(email)} ({blocker})")
                 continue
+            if email == outgoing or pinned is not None:
+                if last_resort is None:
+                    last_resort = (email, list(passed_over), pinned)
+                swapped_over = swapped_over or email != outgoing
+                held = "just rotated out" if email == outgoing else f"swapped into the week of {cal.monday(pinned).isoformat()}"
+                passed_over.append(f"{self._name(email)} ({held})")
+                continue
             return self._seat(week, monday, email, start, end, self._why(email, week, passed_over))
+        if last_resort is not None:
+            email, before, pinned = last_resort
+            other = week - 2 if email == outgoing else pinned
+            if email == outgoing and (swapped_over or stints[-2].pinned):
+                self._back_to_back(email, week - 2, week)  # one that touches a later pin is told when it is seated
+            why = self._why(email, week, before)
+            why += f"; back to back with their stint of the week of {cal.monday(other).isoformat()}: nobody else available"
+            return self._seat(week, monday, email, start, end, why)
         reason = "nobody available: " + ", ".join(passed_over) if passed_over else "nobody on the roster"
         return self._seat(week, monday, None, start, end, reason)
 
@@ -246,8 +315,16 @@ class Rotation:
             key=lambda e: (last_end.get(e) or self._availability[e].member.joined, self._order[e]),
         )
 
-    def _is_reserved(self, email: str, week: int) -> bool:
-        return any(abs(week - pinned) <= 1 for pinned in self._pinned_weeks.get(email, ()))
+    def _pinned_near(self, email: str, week: int) -> int | None:
+        """The week of a later stint a swap gives `email` that a stint of
+        `week` would overlap (week + 1) or touch (week + 2)."""
+        pins = self._pins
+        if pins:
+            for later in (week + 1, week + 2):
+                pin = pins.get(later)
+                if pin is not None and pin.member == email:
+                    return later
+        return None
 
     def _why(self, email: str, week: int, passed_over: list[str]) -> str:
         if week == PRE_SEAT:
@@ -260,16 +337,24 @@ class Rotation:
             why += "; passed over: " + ", ".join(passed_over)
         return why
 
-    def _seat_pinned(self, week, monday, email, start, end, continuing) -> Stint:
-        if email == continuing:
-            self.notices.append(Notice(week, f"swap for the week of {monday.isoformat()} ignored: {self._name(email)} is already on support then"))
-            self._pins.pop(monday)
-            return self._decide(week)
+    def _seat_pinned(self, week, monday, pin: _Pin, start, end) -> Stint:
+        email = pin.member
         availability = self._availability.get(email)
         blocker = availability.blocker(day_of(start), day_of(end)) if availability else "not on the roster"
         if blocker is not None:
             self.notices.append(Notice(week, f"swap puts {self._name(email)} on support in the week of {monday.isoformat()} but they are not available: {blocker}"))
-        return self._seat(week, monday, email, start, end, "swap", pinned=True)
+        if len(self._stints) >= 2 and self._stints[-2].member == email:
+            self._back_to_back(email, week - 2, week)
+        reason = f"swap with {self._name(pin.partner)} (week of {pin.partner_week.isoformat()})"
+        return self._seat(week, monday, email, start, end, reason, pinned=True)
+
+    def _back_to_back(self, email: str, first: int, second: int) -> None:
+        weeks = "three" if first == PRE_SEAT else "four"
+        self.notices.append(Notice(second, (
+            f"{self._name(email)} is on support {weeks} weeks running (stints of the weeks of "
+            f"{self.calendar.monday(max(first, 0)).isoformat()} and {self.calendar.monday(second).isoformat()}): "
+            "with the swaps, nobody else is available"
+        )))
 
     def _seat(self, week, monday, member, start, end, reason, recorded=False, pinned=False) -> Stint:
         if member is not None:
@@ -277,6 +362,66 @@ class Rotation:
         if week == PRE_SEAT:
             start = self.handoff(0)
         return Stint(week, monday, member, start, end, reason, recorded=recorded, pinned=pinned)
+
+    # -- swaps ----------------------------------------------------------------
+    def _judge(self, swap: Swap, weeks: tuple[int, int]) -> None:
+        """Apply `swap` if it holds in the rotation computed so far without
+        it (a trial run from here), else note why it is ignored."""
+        halves = ((swap.week, weeks[0], swap.member, swap.other), (swap.other_week, weeks[1], swap.other, swap.member))
+        trial = self._fork()
+        for monday, _, holder, taker in halves:
+            kept = self.record.get(monday)
+            if kept is not None and kept.member == taker:
+                # This half already happened: judge as if it had not.
+                trial._unswapped[monday] = holder
+        why = trial._why_not(halves)
+        if why is not None:
+            self._ignore(swap, why)
+            return
+        self.swap_outcomes.append(SwapOutcome(swap, True))
+        self._pins[weeks[0]] = _Pin(swap.other, swap.member, swap.other_week)
+        self._pins[weeks[1]] = _Pin(swap.member, swap.other, swap.week)
+
+    def _fork(self) -> Rotation:
+        """A copy from the week reached so far that judges no swaps of its own."""
+        trial = object.__new__(Rotation)
+        trial.__dict__.update(self.__dict__)  # the roster, calendar and caches are shared
+        trial.notices, trial.swap_outcomes, trial._pending = [], [], []
+        trial._stints, trial._last_end, trial._pins = list(self._stints), dict(self._last_end), dict(self._pins)
+        trial._unswapped = {}
+        return trial
+
+    def _why_not(self, halves) -> str | None:
+        """Why the swap of `halves` cannot apply to this (trial) rotation."""
+        name = self._name
+        for monday, _, _, _ in halves:
+            kept = self.record.get(monday)
+            if kept is not None and monday not in self._unswapped:
+                return f"the stint of the week of {monday.isoformat()} has begun with {name(kept.member)}; the record keeps it"
+        for monday, week, holder, _ in halves:
+            actual = self.stint(week).member
+            if actual != holder:
+                holds = f"{name(actual)} does" if actual else "it is a gap"
+                return f"{name(holder)} does not hold the week of {monday.isoformat()}; {holds}"
+        traded = {week for _, week, _, _ in halves}
+        for _, week, _, taker in halves:
+            for near in (week - 1, week + 1):
+                if near in traded or near < PRE_SEAT:
+                    continue
+                held = self.stint(near)
+                if held.member == taker and (held.recorded or held.pinned):
+                    why = "has begun" if held.recorded else "comes from another swap"
+                    return (f"{name(taker)} would be on support twice in the week of "
+                            f"{self.calendar.monday(max(week, near)).isoformat()}: their stint of the week of "
+                            f"{held.monday.isoformat()} {why}")
+        return None
+
+    def _ignore(self, swap: Swap, why: str) -> None:
+        name = self._name
+        self.swap_outcomes.append(SwapOutcome(swap, False, (
+            f"swap of {name(swap.member)} (week of {swap.week.isoformat()}) and {name(swap.other)} "
+            f"(week of {swap.other_week.isoformat()}) ignored: {why}"
+        )))
 
     def _name(self, email: str) -> str:
         return self.roster.name_of(email)

@@ -43,15 +43,17 @@ class WeekNotes:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something `rota check` reports. Gaps are problems; the rest are warnings."""
+    """Something `rota check` reports. Gaps and swaps that cannot apply are
+    problems; the rest are warnings."""
 
     kind: str  # "gap", "record", "swap", "override", "unrecorded"
     message: str
     day: date | None = None
+    problem: bool = False  # besides gaps: a swap that is ignored
 
     @property
     def is_problem(self) -> bool:
-        return self.kind == "gap"
+        return self.kind == "gap" or self.problem
 
 
 class Schedule:
@@ -162,7 +164,7 @@ class Schedule:
                     f"has nobody: {gap.reason}"
                 ), gap.day))
         findings += self.record_disagreements()
-        findings += [Finding("swap", n.message, self.calendar.monday(n.week)) for n in self.rotation.notices]
+        findings += self.swap_findings()
         for o in self.coverage.idle_overrides(today, stop):
             findings.append(Finding("override", (
                 f"override {o.start.isoformat()}..{o.end.isoformat()} ({self.roster.name_of(o.cover)} for "
@@ -176,6 +178,13 @@ class Schedule:
                 "so that later roster edits cannot change them"
             )))
         return findings
+
+    def swap_findings(self) -> list[Finding]:
+        """Swaps that cannot apply (problems), and what the others force or
+        ask of people who are away (warnings)."""
+        ignored = [Finding("swap", o.message, o.swap.week, problem=True)
+                   for o in self.rotation.judge_swaps() if not o.applied]
+        return ignored + [Finding("swap", n.message, self.calendar.monday(n.week)) for n in self.rotation.notices]
 
     def _stint_on(self, day: date, role: str):
         duty = self.coverage.on_day(day)
