@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import auditlog, holidaycal, rosterfile
-from .core import Schedule, Window, monday_of
+from .core import Record, Schedule, Window, monday_of
 from .core.rotation import Week
 from .errors import RosterInvalid, RotaError, StaleVersion
 from .team import Team
@@ -54,6 +54,7 @@ class Edit:
     who: str | None
     document: CommentedMap
     rows: list[Row] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what the change does to swaps
 
     @property
     def changed_rows(self) -> list[Row]:
@@ -72,9 +73,31 @@ def plan_edit(team: Team, kind: str, fields: dict[str, str], now: datetime) -> E
         first = e.errors[0]
         raise EditError(f"{first.field}: {first.detail}" if first.field else first.detail) from None
     edit = Edit(kind, dict(fields), description, who, document)
-    after = Schedule(new.roster, holidaycal.calendar(new.roster.holidays), team.record)
+    record = _as_saved(team, now)
+    after = Schedule(new.roster, holidaycal.calendar(new.roster.holidays), record)
+    before = Schedule(team.roster, holidaycal.calendar(team.roster.holidays), record)
+    edit.warnings = _check_swaps(kind, before, after)
     edit.rows = _compare(team.schedule(), after, today)
     return edit
+
+
+def _as_saved(team: Team, now: datetime) -> Record:
+    """The record as saving will leave it: a change is judged with every
+    stint that has begun fixed, as it will be."""
+    begun = team.schedule().unrecorded(now)
+    return Record({**team.record.stints, **{s.week: s for s in begun}}) if begun else team.record
+
+
+def _check_swaps(kind: str, before: Schedule, after: Schedule) -> list[str]:
+    """A new swap that would not apply is refused; anything else the change
+    does to swaps (one no longer applying, someone on four weeks running)
+    is a warning shown with the preview."""
+    known = set(before.swap_findings())
+    new = [f for f in after.swap_findings() if f not in known]
+    refused = [f for f in new if f.is_problem]
+    if kind == "swap" and refused:
+        raise EditError(refused[0].message, "week")
+    return [f.message for f in new]
 
 
 def save_edit(team: Team, edit: Edit, version: str, editor, now: datetime) -> Team:
