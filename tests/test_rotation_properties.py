@@ -7,18 +7,18 @@ from datetime import date, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.core import Absence, Meeting, Member, Record, Roster, Schedule
+from scheduler.core import Absence, Meeting, Member, Record, Roster, Schedule, Swap
 
 START = date(2027, 1, 4)
 WEEKS = 40
 DAY = timedelta(days=1)
 
 
-def roster_of(members, holidays=()) -> Schedule:
+def roster_of(members, holidays=(), swaps=()) -> Schedule:
     roster = Roster(
         team="T", id="t", timezone="America/New_York", start=START, handoff_time=time(9, 0), holidays=None,
         daily_triage=Meeting(time(10, 0), 15), weekly_review=Meeting(time(11, 0), 15),
-        members=tuple(members),
+        members=tuple(members), swaps=tuple(swaps),
     )
     return Schedule(roster, frozenset(holidays))
 
@@ -33,8 +33,8 @@ def absences(draw):
 
 
 @st.composite
-def members(draw, with_absences=True, churn=True):
-    n = draw(st.integers(1, 9))
+def members(draw, with_absences=True, churn=True, smallest=1, largest=9):
+    n = draw(st.integers(smallest, largest))
     found = []
     for i in range(n):
         joined, left = START, None
@@ -142,3 +142,119 @@ def test_recording_the_past_never_changes_it_whatever_the_roster_becomes(ms, hol
     later = Schedule(replace(s.roster, members=tuple(edited)), frozenset(holidays), record)
     for k in range(-1, now_week + 1):
         assert later.rotation.stint(k).member == s.rotation.stint(k).member
+
+
+# -- swaps -----------------------------------------------------------------------------------
+def draw_swaps(data, ms, holidays) -> list[Swap]:
+    """Up to four swaps: some of stints as the rotation (with the swaps so far)
+    gives them, as an editor would pick them; some of anyone's weeks at random."""
+    emails = [m.email for m in ms]
+    found = []
+    for _ in range(data.draw(st.integers(1, 4), label="swaps")):
+        week, other_week = data.draw(st.lists(st.integers(0, WEEKS - 4), min_size=2, max_size=2, unique=True))
+        if data.draw(st.booleans(), label="as the rotation stands"):
+            now = roster_of(ms, holidays, found).rotation
+            member, other = now.stint(week).member, now.stint(other_week).member
+        else:
+            member, other = data.draw(st.sampled_from(emails)), data.draw(st.sampled_from(emails))
+        if member is None or other is None or member == other:
+            continue
+        found.append(Swap(START + week * 7 * DAY, member, START + other_week * 7 * DAY, other))
+    return found
+
+
+def index_of(s, monday) -> int:
+    return s.calendar.week_index(monday)
+
+
+def touches_pin(s, email, k) -> bool:
+    """`email` holds, by a swap, a stint that one of week k would overlap or touch."""
+    return any(s.rotation.stint(j).pinned and s.rotation.stint(j).member == email for j in (k + 1, k + 2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(members(smallest=3, largest=8), holiday_sets, st.data())
+def test_swaps_apply_only_where_they_hold_and_trade_exactly_two_stints(ms, holidays, data):
+    swaps = draw_swaps(data, ms, holidays)
+    s = roster_of(ms, holidays, swaps)
+    outcomes = s.rotation.judge_swaps()
+    assert sorted(map(id, (o.swap for o in outcomes))) == sorted(map(id, swaps))
+    applied = []
+    for outcome in outcomes:  # in the order they were judged: by week
+        sw = outcome.swap
+        week, other_week = index_of(s, sw.week), index_of(s, sw.other_week)
+        before = roster_of(ms, holidays, applied).rotation
+        held = before.stint(week).member == sw.member and before.stint(other_week).member == sw.other
+        if outcome.applied:
+            assert held, outcome
+            applied.append(sw)
+            after = roster_of(ms, holidays, applied).rotation
+            assert (after.stint(week).member, after.stint(other_week).member) == (sw.other, sw.member)
+            assert after.stint(week).pinned and after.stint(other_week).pinned
+        else:
+            # Not held, or one of the two would be on twice next to a stint another swap fixed.
+            clash = any(
+                before.stint(near).pinned and before.stint(near).member == taker
+                for w, taker in ((week, sw.other), (other_week, sw.member))
+                for near in (w - 1, w + 1) if near not in (week, other_week) and near >= -1
+            )
+            assert not held or clash, outcome
+            assert outcome.message.startswith(f"swap of {sw.member.split('@')[0].upper()}")
+    # The swaps that are ignored change nothing, and each is a problem for `rota check`.
+    without = roster_of(ms, holidays, applied)
+    assert [(t.member, t.pinned, t.reason) for t in s.rotation.stints(-1, WEEKS)] == \
+        [(t.member, t.pinned, t.reason) for t in without.rotation.stints(-1, WEEKS)]
+    ignored = [o for o in outcomes if not o.applied]
+    assert [f.message for f in s.swap_findings() if f.is_problem] == [o.message for o in ignored]
+
+
+@settings(max_examples=150, deadline=None)
+@given(members(smallest=3, largest=8), holiday_sets, st.data())
+def test_with_swaps_nobody_is_on_twice_and_runs_happen_only_when_forced(ms, holidays, data):
+    s = roster_of(ms, holidays, draw_swaps(data, ms, holidays))
+    s.rotation.judge_swaps()
+    by_email = {m.email: m for m in ms}
+    reported = " ".join(f.message for f in s.swap_findings())
+    for k in range(0, WEEKS):
+        stint, week = s.rotation.stint(k), s.rotation.week(k)
+        assert stint.start == s.rotation.handoff(k) and stint.end == s.rotation.handoff(k + 2)
+        if stint.member is None:
+            continue
+        assert stint.member != week.continuing.member, k  # never on twice in one week
+        if not stint.pinned:
+            assert could_serve(s, by_email[stint.member], stint), (k, stint)
+        before = s.rotation.stint(k - 2).member if k >= 1 else None
+        later = s.rotation.stint(k + 2)
+        if stint.member not in (before, later.member if later.pinned else None):
+            continue
+        # A run of more than two weeks. A pick makes one only when every other member who could
+        # serve was on support, just rotating out, or held a swapped stint right after it; so with
+        # four or more members free of swapped stints nearby nobody serves more than two weeks
+        # running, and no row names one person twice.
+        if not stint.pinned:
+            free = [m.email for m in ms if could_serve(s, m, stint)
+                    and m.email not in (week.continuing.member, before) and not touches_pin(s, m.email, k)]
+            assert free == [], (k, stint, free)
+        if stint.member == before and (stint.pinned or s.rotation.stint(k - 2).pinned):
+            name = by_email[stint.member].name
+            first = s.rotation.stint(k - 2).monday if k >= 2 else START
+            assert f"{name} is on support" in reported and f"weeks of {first.isoformat()} and {stint.monday.isoformat()}" in reported
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(4, 9), holiday_sets, st.data())
+def test_with_four_or_more_members_one_swap_never_keeps_anyone_on_more_than_two_weeks(n, holidays, data):
+    ms = [Member(f"M{i}", f"m{i}@example.gov", START) for i in range(n)]
+    base = roster_of(ms, holidays).rotation
+    week, other_week = data.draw(st.lists(st.integers(0, WEEKS - 4), min_size=2, max_size=2, unique=True))
+    member, other = base.stint(week).member, base.stint(other_week).member
+    if member == other:
+        return
+    s = roster_of(ms, holidays, [Swap(START + week * 7 * DAY, member, START + other_week * 7 * DAY, other)])
+    assert [o.applied for o in s.rotation.judge_swaps()] == [True]
+    assert (s.rotation.stint(week).member, s.rotation.stint(other_week).member) == (other, member)
+    for k in range(1, WEEKS):
+        row = s.rotation.week(k)
+        people = [row.incoming.member, row.continuing.member, row.outgoing.member]
+        assert len(set(people)) == 3, (k, people)
+    assert s.swap_findings() == []
