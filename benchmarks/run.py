@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -21,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from scheduler import holidaycal  # noqa: E402
-from scheduler.core import Absence, Meeting, Member, Roster, Schedule, Window  # noqa: E402
+from scheduler.core import Absence, Meeting, Member, Roster, Schedule, Swap, Window  # noqa: E402
 
 results: list[tuple[str, float, float, str]] = []
 
@@ -76,6 +77,30 @@ def bench_rotation() -> None:
     compute()  # warm the holiday cache: it is built once per process
     median, best = measure(30, compute)
     report("10 years, 50 members, 200 absences, computed in-process", median, best, 0.050)
+
+    # Each swap is judged by a trial run of the rotation without it, from
+    # two weeks before its first stint.
+    swapped = with_swaps(roster, holidays, 5)
+
+    def compute_swapped():
+        s = Schedule(swapped, holidays)
+        s.rotation.stints(-1, weeks)
+
+    median, best = measure(30, compute_swapped)
+    report("the same with 5 swaps", median, best, 0.050)
+
+
+def with_swaps(roster: Roster, holidays, count: int) -> Roster:
+    """`roster` with `count` swaps that apply, each of stints as the rotation
+    with the earlier ones gives them, as the page would make them."""
+    rng = random.Random(5)
+    swaps: list[Swap] = []
+    for week in sorted(rng.sample(range(10, 500), count)):
+        other = week + rng.randrange(1, 12)
+        rotation = Schedule(replace(roster, swaps=tuple(swaps)), holidays).rotation
+        swaps.append(Swap(roster.start + timedelta(weeks=week), rotation.stint(week).member,
+                          roster.start + timedelta(weeks=other), rotation.stint(other).member))
+    return replace(roster, swaps=tuple(swaps))
 
 
 def bench_feed() -> None:
