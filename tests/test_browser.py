@@ -130,3 +130,18 @@ def test_an_anonymous_visitor_sees_the_rotation_but_no_feed_links(site, page):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     assert page.locator("section.feeds a[href^='webcal:']").count() == 5  # back on the page, links and all
+
+
+@pytest.mark.parametrize("how", ["link", "form"])
+def test_signing_in_with_a_tab_in_next_ends_on_the_site(site, page, how):
+    url, _ = site
+    page.goto(url + "/signin?next=%2F%09%2Fevil.example%2F")
+    if how == "form":  # the attacker's own form posts the trick straight to /signin
+        page.locator("input[name=next]").evaluate("(el) => { el.value = '/\\t/evil.example/'; }")
+        assert page.locator("input[name=next]").input_value() == "/\t/evil.example/"
+    page.get_by_label("Email").fill("ed@example.gov")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert page.url == url + "/"
+    assert "Signed in as Ed Itor." in page.locator(".flash").inner_text()

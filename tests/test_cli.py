@@ -296,7 +296,7 @@ def test_user_add_refuses_an_existing_editor_unless_asked_to_reset(capsys, roste
 
 def test_serve_checks_the_roster_and_says_how_to_make_the_first_editor(capsys, roster, monkeypatch):
     calls = []
-    monkeypatch.setenv("ROTA_SECRET_KEY", "test")  # else a key is generated into instance/
+    monkeypatch.setenv("ROTA_SECRET_KEY", "k" * 32)  # else a key is generated into instance/
     monkeypatch.setattr("flask.Flask.run", lambda self, **kw: calls.append(kw))
     assert main(["serve", "--roster", str(roster), "--port", "8123"]) == 0
     assert calls == [{"host": "127.0.0.1", "port": 8123, "threaded": True, "load_dotenv": False}]

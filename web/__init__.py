@@ -5,11 +5,15 @@ forms to change the roster.
 from the environment, or from `test_config`:
 
 ROTA_ROSTER       the roster file (default rosters/example.yaml)
-ROTA_SECRET_KEY   signs sessions and derives the feed tokens; rotating it
-                  signs everyone out and revokes every feed URL. Without it
-                  a key is generated once and kept in the instance folder.
+ROTA_SECRET_KEY   signs sessions and derives the feed tokens (32 bytes at
+                  least); rotating it signs everyone out and revokes every
+                  feed URL. Without it a key is generated once and kept in
+                  the instance folder.
 ROTA_PUBLIC_URL   the base URL people reach the app at (for feed links);
                   default: the URL of the request
+ROTA_TRUSTED_PROXIES  how many proxies in front of the app append to
+                  X-Forwarded-For (default 0: the header is ignored); with
+                  1 or more, the client address and https come from them
 ROTA_PRIVATE      "1": reading the page needs a signed-in editor too
 ROTA_EDITORS      the editors file (default beside the roster)
 """
@@ -18,16 +22,21 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from scheduler.errors import FileError, RosterInvalid, RotaError
 
 MAX_BODY = 64 * 1024
 RETRY_AFTER = 300  # seconds a client should wait after a 503: a person has to fix a file
+MIN_SECRET = 32  # bytes: a short key would let anyone compute the feed tokens
+SESSION_IDLE = 9 * 3600  # seconds: a working day
 
 csrf = CSRFProtect()
 
@@ -39,14 +48,22 @@ def create_app(test_config: dict | None = None) -> Flask:
         PUBLIC_URL=os.environ.get("ROTA_PUBLIC_URL"),
         PRIVATE=os.environ.get("ROTA_PRIVATE", "") in ("1", "true", "yes"),
         EDITORS=os.environ.get("ROTA_EDITORS"),
-        SECRET_KEY=os.environ.get("ROTA_SECRET_KEY"),
+        SECRET_KEY=_env_secret(),
+        TRUSTED_PROXIES=_trusted_proxies(),
         MAX_CONTENT_LENGTH=MAX_BODY,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("ROTA_PUBLIC_URL", "").startswith("https://"),
+        SESSION_COOKIE_SECURE=None,  # None: when PUBLIC_URL is https; https requests get Secure cookies anyway
+        SESSION_IDLE=SESSION_IDLE,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_IDLE),  # the signature's own limit, as a backstop
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session: a form left open over lunch still works
         CLOCK=None,  # tests pass a function returning the current instant
-        SIGNIN_LIMIT=(5, 15 * 60),  # failed sign-ins allowed per (address, email) in that many seconds
+        SIGNIN_LIMIT=(5, 15 * 60),  # failed sign-ins a client may make, then it waits that many seconds
+        # Per account: 5 free failures, then a wait of 1 minute that doubles with each failure up to
+        # an hour; forgotten a day after the last failure (see signinlimit.Policy).
+        SIGNIN_ACCOUNT_LIMIT=(5, 60, 3600, 24 * 3600),
+        SIGNIN_TABLE_SIZE=10_000,  # failure counts kept at most
+        SIGNIN_CONCURRENCY=2,  # password checks at once per process (about 32 MiB each)
         TICKETS_TTL=300,  # seconds between two ticket checks for the page
         TICKETS_RETRY=60,  # seconds before a failed ticket check is tried again
         TICKETS_WAIT=2.0,  # seconds the page waits for Zendesk before showing the page without it
@@ -55,9 +72,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = (app.config["PUBLIC_URL"] or "").startswith("https://")
+    if app.config["TRUSTED_PROXIES"]:
+        # The router in front of Cloud Foundry apps appends to X-Forwarded-For and passes
+        # X-Forwarded-Proto on; the Host header reaches the app as the client sent it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=0)
 
     from . import auth, feeds, pages, roster, state
 
+    app.session_interface = auth.SessionInterface()
     state.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(pages.bp)
@@ -129,16 +153,53 @@ def _retry_after(status: int) -> dict:
     return {"Retry-After": str(RETRY_AFTER)} if status == 503 else {}
 
 
+def _env_secret() -> str | None:
+    key = os.environ.get("ROTA_SECRET_KEY")
+    if key is not None and len(key.encode()) < MIN_SECRET:
+        raise RotaError(f"ROTA_SECRET_KEY must be at least {MIN_SECRET} bytes long (it has {len(key.encode())}); "
+                        "make one with: python3 -c 'import secrets; print(secrets.token_hex(32))'")
+    return key
+
+
+def _trusted_proxies() -> int:
+    text = os.environ.get("ROTA_TRUSTED_PROXIES", "0").strip() or "0"
+    if not text.isdigit():
+        raise RotaError(f"ROTA_TRUSTED_PROXIES must be a number of proxies (0, 1, 2...), not {text!r}")
+    return int(text)
+
+
 def _instance_secret(instance: Path) -> str:
-    """A key generated once and kept, so that feed URLs survive restarts."""
+    """A key generated once and kept, so that feed URLs survive restarts.
+
+    Workers starting together may all find no key: each writes a complete
+    key to a temporary file and links it into place, which succeeds for the
+    first only; the others read the winner's key. Nobody ever sees the file
+    half-written."""
     path = instance / "secret_key"
+    key = _read_secret(path)
+    if key is None:
+        instance.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".secret_key.", dir=instance)  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another worker was first: use its key
+        finally:
+            os.unlink(tmp)
+        key = _read_secret(path)
+    if key is None or len(key.encode()) < MIN_SECRET:
+        raise RotaError(f"{path}: the kept secret key is empty or shorter than {MIN_SECRET} bytes; delete the file "
+                        "to have a new one made (every feed link changes), or set ROTA_SECRET_KEY")
+    return key
+
+
+def _read_secret(path: Path) -> str | None:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        pass
-    instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(key + "\n")
-    return key
+        return None

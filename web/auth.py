@@ -1,34 +1,87 @@
 """Signing in and out; only signed-in editors change anything.
 
 Passwords are checked against salted hashes (werkzeug.security); the session
-is a signed cookie. Failed sign-ins are limited per address and email, so a
-password cannot be guessed by trying many."""
+is a signed cookie that also carries the editor's session generation (see
+`scheduler.editors`) and when it was last used, so that signing out or a new
+password ends every copy of it, and a day's idleness ends it too.
+
+Failed sign-ins are counted per client and per account (`signinlimit`)
+before any password is hashed, and only a few hashes run at once, so that
+neither guessing nor a flood of attempts gets far. A browser that has signed
+in as an editor before keeps a device cookie, and its attempts for that
+editor are counted on their own: someone guessing at an editor's password
+slows down their own guesses, not the editor's.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
-from datetime import timedelta
+import secrets
+from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, current_app, flash, g, has_request_context, redirect, render_template, request,
+                   session, url_for)
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from scheduler.errors import RotaError
 
 from . import state
+from .signinlimit import Unavailable
 
 bp = Blueprint("auth", __name__)
+DEVICE_COOKIE = "rota_device"
+DEVICE_DAYS = 365
+SEEN_EVERY = 60  # seconds: how stale `seen` may get before the cookie is rewritten
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Secure cookies whenever the request came over https (directly, or
+    through a trusted proxy that said so), not only when configured."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
 
 
 @bp.before_app_request
 def load_editor():
+    g.editor = None
     email = session.get("editor")
-    g.editor = state.state().editors.get(email) if email else None
+    if not email:
+        return
+    editor = state.state().editors.get(email)
+    now = state.now().timestamp()
+    idle = now - session.get("seen", 0)
+    if editor is None or session.get("generation") != editor.generation:
+        _end_session()
+    elif idle > current_app.config["SESSION_IDLE"]:
+        _end_session()
+        flash("You were signed out after a long time without using the page.", "error")
+    else:
+        if idle >= SEEN_EVERY:
+            session["seen"] = int(now)
+        g.editor = editor
+
+
+def _end_session():
+    for name in ("editor", "generation", "seen"):
+        session.pop(name, None)
 
 
 def editor_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.editor is None:
-            flash("Sign in as an editor to change the roster.", "error")
-            return redirect(url_for("auth.signin", next=request.path))
+            if request.method == "GET":
+                flash("Sign in as an editor to change the roster.", "error")
+                back = request.full_path if request.query_string else request.path
+            else:
+                # Sending them back to a form's POST address after sign-in would end on a 405.
+                flash("You are not signed in, so your change was not saved: sign in and make it again.", "error")
+                back = url_for("roster.edit")
+            return redirect(url_for("auth.signin", next=back))
         return view(*args, **kwargs)
 
     return wrapped
@@ -40,37 +93,93 @@ def signin():
     if request.method == "GET":
         return render_template("signin.html", next=target)
     email = request.form.get("email", "").strip().lower()
-    limit, window = current_app.config["SIGNIN_LIMIT"]
-    now = state.now()
-    key = (request.remote_addr, email)
-    with state.state().lock:
-        recent = [t for t in state.state().signin_failures.get(key, []) if now - t < timedelta(seconds=window)]
-        state.state().signin_failures[key] = recent
-    if len(recent) >= limit:
-        wait = math.ceil((recent[0] + timedelta(seconds=window) - now).total_seconds() / 60)
+    st = state.state()
+    if not st.hashing.acquire(blocking=False):
+        return _refused(target, email, "Too many sign-ins at once. Try again in a few seconds.", 1)
+    try:
+        keys = [("client", request.remote_addr or ""), _account_key(email)]
+        now = state.now().timestamp()
+        wait = st.signin_failures.attempt(keys, now)
+        if wait > 0:
+            return _refused(target, email, f"Too many failed sign-ins. Try again in {math.ceil(wait / 60)} minute(s).",
+                            math.ceil(wait))
+        editor = st.editors.verify(email, request.form.get("password", ""))
+        if editor is not None:
+            st.signin_failures.succeeded(keys, now)
+    except Unavailable:
         return render_template("signin.html", next=target, email=email,
-                               error=f"Too many failed sign-ins. Try again in {wait} minute(s)."), 429
-    editor = state.state().editors.verify(email, request.form.get("password", ""))
+                               error="Signing in is not possible just now. Try again in a minute."), 503
+    finally:
+        st.hashing.release()
     if editor is None:
-        with state.state().lock:
-            state.state().signin_failures.setdefault(key, []).append(now)
-        return render_template("signin.html", next=target, email=email,
-                               error="Wrong email or password."), 401
-    session.clear()
-    session["editor"] = editor.email
+        return render_template("signin.html", next=target, email=email, error="Wrong email or password."), 401
+    session.clear()  # nothing from before signing in carries over
+    session.update(editor=editor.email, generation=editor.generation, seen=int(now))
     flash(f"Signed in as {editor.name}.", "ok")
-    return redirect(target)
+    response = redirect(target)
+    response.set_cookie(DEVICE_COOKIE, _device_cookie(email), max_age=DEVICE_DAYS * 86400, path=url_for("auth.signin"),
+                        secure=SessionInterface().get_cookie_secure(current_app), httponly=True, samesite="Lax")
+    return response
 
 
 @bp.route("/signout", methods=("POST",))
 def signout():
+    if g.editor is not None:
+        try:
+            state.state().editors.end_sessions(g.editor.email)
+        except (OSError, RotaError):
+            flash("Signed out here, but sessions elsewhere could not be ended: the editors file cannot be written.",
+                  "error")
     session.clear()
     flash("Signed out.", "ok")
     return redirect(url_for("pages.index"))
 
 
+def _refused(target: str, email: str, message: str, retry_after: int):
+    page = render_template("signin.html", next=target, email=email, error=message)
+    return page, 429, {"Retry-After": str(retry_after)}
+
+
+def _account_key(email: str) -> tuple[str, str]:
+    """This browser's own count if it signed in as this editor before,
+    else the account's."""
+    device = _device_id(email)
+    return ("device", device) if device else ("account", email)
+
+
+def _device_id(email: str) -> str | None:
+    try:
+        device = _devices().loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    if isinstance(device, dict) and device.get("a") == _account_id(email) and isinstance(device.get("d"), str):
+        return device["d"]
+    return None
+
+
+def _device_cookie(email: str) -> str:
+    return _devices().dumps({"a": _account_id(email), "d": _device_id(email) or secrets.token_urlsafe(16)})
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="rota-device")
+
+
+def _account_id(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()[:16]
+
+
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never an open redirect to somewhere else.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("pages.index")
+    """Only a path on this site: never an open redirect to somewhere else.
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as a
+    slash, so `/\\t/evil.example/` and `/\\\\evil.example` both mean
+    `//evil.example/`: anything with a control character or a backslash is
+    refused outright, and what is left must parse as a bare path."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in target)):
+        return url_for("pages.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return url_for("pages.index")
+    return target

@@ -17,6 +17,7 @@ from scheduler import recordfile, ticketcounts
 from scheduler.errors import RotaError
 from scheduler.team import Team
 
+from . import signinlimit
 from .ticketpanel import TicketPanel
 
 
@@ -66,7 +67,15 @@ class State:
         editors_path = Path(app.config["EDITORS"]) if app.config["EDITORS"] else editors_module.path_for(roster)
         self.editors = editors_module.EditorStore(editors_path)
         self.feeds: dict = {}  # (scope, window, files) -> rendered feed
-        self.signin_failures: dict = {}  # (address, email) -> [instants]
+        client, account = app.config["SIGNIN_LIMIT"], app.config["SIGNIN_ACCOUNT_LIMIT"]
+        self.signin_failures = signinlimit.FileFailureCounts(
+            signinlimit.path_for(roster),
+            {"client": signinlimit.Policy(client[0], client[1], client[1], client[1]),
+             "account": signinlimit.Policy(*account), "device": signinlimit.Policy(*account)},
+            max_entries=app.config["SIGNIN_TABLE_SIZE"])
+        # Each password check takes about 32 MiB (scrypt) for a moment: this
+        # many at once per process, and the others are refused at once.
+        self.hashing = threading.BoundedSemaphore(app.config["SIGNIN_CONCURRENCY"])
         self.tickets = TicketPanel(app.logger)
         self.lock = threading.Lock()
 
