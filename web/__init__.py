@@ -63,7 +63,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # an hour; forgotten a day after the last failure (see signinlimit.Policy).
         SIGNIN_ACCOUNT_LIMIT=(5, 60, 3600, 24 * 3600),
         SIGNIN_TABLE_SIZE=10_000,  # failure counts kept at most
-        SIGNIN_CONCURRENCY=2,  # password checks at once per process (about 32 MiB each)
+        # Password checks at once per process: each takes about 32 MiB, and two workers with one
+        # each stay near 200 MiB at peak, within the manifest's 256M.
+        SIGNIN_CONCURRENCY=1,
         TICKETS_TTL=300,  # seconds between two ticket checks for the page
         TICKETS_RETRY=60,  # seconds before a failed ticket check is tried again
         TICKETS_WAIT=2.0,  # seconds the page waits for Zendesk before showing the page without it

@@ -116,7 +116,11 @@ class FileFailureCounts:
         if db is None:
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None, check_same_thread=True)
             try:
-                db.execute("PRAGMA journal_mode = WAL")
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    try:
+                        db.execute("PRAGMA journal_mode = WAL")
+                    except sqlite3.OperationalError:
+                        pass  # busy: another process is switching the new file to WAL just now
                 # Losing the last few counts in a power cut is fine; an fsync per sign-in is not needed.
                 db.execute("PRAGMA synchronous = NORMAL")
                 # Keep the write-ahead log small too: checkpoint every 256 pages, then shrink it.
