@@ -2,6 +2,7 @@
 account across threads and processes, bounded memory, sessions that end,
 https behind a proxy, and a secret key that is never empty."""
 
+import io
 import multiprocessing
 import re
 import threading
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from test_web import PASSWORD, Clock, csrf_of, sign_in
 
 import web
+from scheduler.cli import main
 from scheduler.editors import EditorStore
 from scheduler.errors import RotaError
 from web import create_app
@@ -232,11 +234,12 @@ def test_a_copied_cookie_stops_working_after_sign_out(roster, clock):
     assert response.status_code == 302 and "/signin" in response.headers["Location"]
 
 
-def test_a_new_password_ends_every_session(roster, clock):
+def test_a_new_password_ends_every_session(roster, clock, monkeypatch, capsys):
     app = make_app(roster, clock)
     client = app.test_client()
     sign_in(client)
-    EditorStore(roster.parent / "team.editors.json").add("ed@example.gov", "a brand new password", None)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a brand new password\n"))
+    assert main(["user", "add", "ed@example.gov", "--password-stdin", "--reset-password", "--roster", str(roster)]) == 0
     assert client.get("/roster/").status_code == 302
     assert EditorStore(roster.parent / "team.editors.json").list()[0].name == "Ed Itor"
     assert sign_in(client, password="a brand new password").status_code == 302
