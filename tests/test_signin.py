@@ -275,32 +275,36 @@ def test_a_form_posted_while_signed_out_returns_to_the_roster_page_after_sign_in
 HTTPS = {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https", "Referer": "https://localhost/signin"}
 
 
+def signed_in_page(client, headers):
+    """Sign in and read the page (feed links are for editors), all through `headers`."""
+    page = client.get("/signin", headers=headers).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = post_signin(client, PASSWORD, headers=headers, csrf=token)
+    assert response.status_code == 302
+    return response, client.get("/", headers=headers).get_data(as_text=True)
+
+
 def test_behind_a_trusted_proxy_cookies_are_secure_and_links_https(roster, clock):
     client = make_app(roster, clock, TRUSTED_PROXIES=1).test_client()
-    page = client.get("/", headers=HTTPS).get_data(as_text=True)
-    assert re.search(r'href="https://localhost/feeds/team/[0-9a-f]+\.ics"', page)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin", headers=HTTPS).get_data(as_text=True))
-    response = post_signin(client, PASSWORD, headers=HTTPS, csrf=token.group(1))
-    assert response.status_code == 302
+    response, page = signed_in_page(client, HTTPS)
     cookies = response.headers.getlist("Set-Cookie")
     assert cookies and all("Secure" in c for c in cookies)
+    assert re.search(r'href="https://localhost/feeds/team/[0-9a-f]+\.ics"', page)
 
 
 def test_an_untrusted_proxy_header_changes_nothing(roster, clock):
     client = make_app(roster, clock).test_client()
-    page = client.get("/", headers=HTTPS).get_data(as_text=True)
+    response, page = signed_in_page(client, HTTPS)
+    assert not any("Secure" in c for c in response.headers.getlist("Set-Cookie"))
     assert re.search(r'href="http://localhost/feeds/team/', page)
-    response = post_signin(client, PASSWORD, headers=HTTPS)
-    assert response.status_code == 302 and not any("Secure" in c for c in response.headers.getlist("Set-Cookie"))
 
 
 def test_links_use_the_public_url_whatever_the_host_header(roster, clock):
     client = make_app(roster, clock, PUBLIC_URL="https://rota.agency.gov").test_client()
-    page = client.get("/", headers={"Host": "evil.example"}).get_data(as_text=True)
+    response, page = signed_in_page(client, {"Host": "evil.example"})
+    assert all("Secure" in c for c in response.headers.getlist("Set-Cookie"))
     assert re.search(r'href="https://rota\.agency\.gov/feeds/team/[0-9a-f]+\.ics"', page)
     assert "evil.example" not in page
-    response = sign_in(client)
-    assert all("Secure" in c for c in response.headers.getlist("Set-Cookie"))
 
 
 # -- the secret key ---------------------------------------------------------------------------
