@@ -19,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import auditlog, holidaycal, rosterfile
 from .core import Record, Schedule, Window, monday_of
+from .core.calendar import day_of
 from .core.rotation import Week
 from .errors import RosterInvalid, RotaError, StaleVersion
 from .team import Team
@@ -129,6 +130,10 @@ def _add_member(team, doc, f, today, now):
 
 def _retire_member(team, doc, f, today, now):
     email = _member(team, f, "email")
+    already = team.roster.member(email).left
+    if already is not None and already < today:
+        # A later day would put them back on support until then.
+        raise EditError(f"{team.roster.name_of(email)} left on {already.isoformat()}: already retired", "email")
     left = _date(f, "left", default=today)
     if left < today:
         raise EditError("a member leaves today or later: the past is already recorded", "left")
@@ -139,6 +144,7 @@ def _retire_member(team, doc, f, today, now):
 def _add_absence(team, doc, f, today, now):
     email = _member(team, f, "email")
     first, last = _span(f, today)
+    _on_team(team, email, first, last, "email", today)
     entry = _member_entry(doc, email)
     if "away" not in entry or entry["away"] is None:
         entry["away"] = CommentedSeq()
@@ -164,6 +170,9 @@ def _add_override(team, doc, f, today, now):
     cover = _member(team, f, "with")
     if replace == cover:
         raise EditError("someone cannot cover for themselves", "with")
+    _on_team(team, cover, first, last, "with", today)
+    if team.roster.member(replace).off_team(first, last) and not _holds_a_slot(team, replace, first, last):
+        _on_team(team, replace, first, last, "replace", today)
     if "overrides" not in doc or doc["overrides"] is None:
         doc["overrides"] = CommentedSeq()
     note = f.get("note", "").strip()
@@ -190,6 +199,10 @@ def _swap(team, doc, f, today, now):
     (week, member), (other_week, other) = weeks
     if week == other_week or member == other:
         raise EditError("pick two upcoming stints held by two different people", "with_week")
+    for email, monday, key in ((member, other_week, "with_week"), (other, week, "week")):
+        stint = schedule.rotation.stint(schedule.calendar.week_index(monday))
+        _on_team(team, email, day_of(stint.start), day_of(stint.end) - timedelta(days=1), key, today,
+                 f"the stint of the week of {monday.isoformat()}")
     if "swaps" not in doc or doc["swaps"] is None:
         doc["swaps"] = CommentedSeq()
     doc["swaps"].append(_flow([("week", week), ("member", member), ("with_week", other_week), ("with", other)]))
@@ -243,6 +256,33 @@ def _member(team, f, key) -> str:
     if team.roster.member(email) is None:
         raise EditError(f"{email} is not on the roster", key)
     return email
+
+
+def _on_team(team, email, first: date, last: date, key, today: date, what: str | None = None) -> None:
+    """Refuse a change that needs `email` on days they are not a member."""
+    member = team.roster.member(email)
+    if member.off_team(first, last) is None:
+        return
+    if member.joined > first:
+        when = f"joins on {member.joined.isoformat()}"
+    else:
+        when = f"{'left' if member.left < today else 'leaves'} on {member.left.isoformat()}"
+    what = what or f"{first.isoformat()} to {last.isoformat()}"
+    raise EditError(f"{member.name} {when}, so is not a member for all of {what}: "
+                    "pick someone else or other days", key)
+
+
+def _holds_a_slot(team, email, first: date, last: date) -> bool:
+    """Whether `email` holds a stint on one of the days: someone who left
+    in the middle of a stint that had begun still needs a cover."""
+    coverage = team.schedule().coverage
+    day = first
+    while day <= last:
+        duty = coverage.on_day(day)
+        if duty is not None and any(s.scheduled == email for s in duty.slots):
+            return True
+        day += timedelta(days=1)
+    return False
 
 
 def _date(f, key, default: date | None = None) -> date:

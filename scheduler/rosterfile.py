@@ -273,7 +273,7 @@ class _Validator:
         triage, review = self.meetings(doc)
         members = self.members(doc, start)
         emails = {m.email for m in members}
-        overrides = self.overrides(doc, emails)
+        overrides = self.overrides(doc, {m.email: m for m in members})
         swaps = self.swaps(doc, emails, start)
         zendesk = self.zendesk(doc)
         google = self.google(doc)
@@ -391,7 +391,7 @@ class _Validator:
                 found.append(Absence(first, last, note))
         return found
 
-    def overrides(self, doc, emails: set[str]) -> list[Override]:
+    def overrides(self, doc, members: dict[str, Member]) -> list[Override]:
         seq = self.sequence(doc, "overrides", "overrides", required=False)
         found = []
         for i, o in enumerate(seq or ()):
@@ -400,10 +400,18 @@ class _Validator:
                 continue
             self.keys(o, where + ".", OVERRIDE_KEYS)
             first, last = self.span(o, where)
-            replace = self.member_ref(o, "replace", where, emails)
-            cover = self.member_ref(o, "with", where, emails)
+            replace = self.member_ref(o, "replace", where, members)
+            cover = self.member_ref(o, "with", where, members)
             if replace and cover and replace == cover:
                 self.fail(line_of(o, "with"), where + ".with", f"{cover} cannot cover for themselves")
+                continue
+            # `replace` may have left: covering the rest of a stint they began is
+            # what such an override is for. The cover must be on the team.
+            not_member = members[cover].off_team(first, last) if cover and first and last else None
+            if not_member:
+                self.fail(line_of(o, "with"), where + ".with",
+                          f"{cover} {not_member}: whoever covers must be a member on every day "
+                          f"from {first.isoformat()} to {last.isoformat()}")
                 continue
             note = self.text(o, "note", where + ".note", required=False) or ""
             if first and last and replace and cover:

@@ -79,8 +79,15 @@ def _page(team, error: EditError | None = None, kind: str = "", fields: dict | N
                 if w.incoming.start > now and w.incoming.member]
     absences = [(m, a) for m in roster.members for a in m.away if a.end >= today]
     overrides = [o for o in roster.overrides if o.end >= today]
+    # The forms are about today and later: people who have left are not offered,
+    # except as the one covered while a stint of theirs that has begun still runs.
+    current = [m for m in roster.members if m.left is None or m.left >= today]
+    duty = schedule.duty(now)
+    holding = {s.scheduled for s in duty.slots} if duty else set()
+    coverable = [m for m in roster.members if m in current or m.email in holding]
     return render_template(
         "roster.html", roster=roster, version=team.roster_file.version, today=today,
         upcoming=upcoming, absences=absences, overrides=overrides, error=error, kind=kind,
         fields=fields or {}, stale=stale, in_a_week=today + timedelta(days=7),
+        current=current, coverable=coverable,
     )

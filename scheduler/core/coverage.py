@@ -138,14 +138,21 @@ class Coverage:
         override = next((o for o in self.roster.overrides if o.replace == scheduled and o.covers(day)), None)
         if override is not None:
             cover = self.roster.member(override.cover)
-            if cover is not None and cover.is_away(day):
+            # The roster file refuses such an override; a Roster built
+            # another way still never puts a non-member on.
+            not_member = self.roster.cover_problem(override)
+            if not_member is not None:
+                who = self.roster.name_of(override.cover)
+                return Slot(role, stint, None, override, f"{who} (covering) {not_member}")
+            if cover.is_away(day):
                 return Slot(role, stint, None, override, f"{cover.name} (covering) is away")
             return Slot(role, stint, override.cover, override)
         member = self.roster.member(scheduled)
         if member is None:
             return Slot(role, stint, scheduled)  # recorded stint of someone since removed
-        if member.left is not None and member.left < day:
-            return Slot(role, stint, None, problem=f"{member.name} left {member.left.isoformat()}")
+        not_member = member.off_team(day)
+        if not_member is not None:
+            return Slot(role, stint, None, problem=f"{member.name} {not_member}")
         absence = member.absence_on(day)
         if absence is not None:
             note = f": {absence.note}" if absence.note else ""

@@ -26,7 +26,7 @@ from datetime import date, datetime
 
 import pendulum
 
-from .calendar import DAY
+from .calendar import DAY, day_of
 from .coverage import Coverage
 from .meetings import REVIEW, TRIAGE, daily_triage, weekly_review
 from .rotation import Stint
@@ -110,10 +110,15 @@ class EventBuilder:
     def _stint(self, stint: Stint) -> Event:
         team, span = self.roster.team, f"from {when(stint.start)} to {when(stint.end)}"
         uid = self._uid("stint", stint.monday)
-        if stint.member is None:
+        member = self.roster.member(stint.member) if stint.member else None
+        # A stint given to someone not on the team when it begins (a swap with
+        # someone who has left) puts nobody on: coverage leaves its days empty.
+        not_member = member.off_team(day_of(stint.start)) if member else None
+        if stint.member is None or not_member:
+            why = f"{member.name} {not_member}" if not_member else stint.reason
             return Event(
                 uid, GAP, f"GAP: nobody on support ({team})",
-                f"Nobody could take the {support_name(team)} stint {span}.\nWhy: {stint.reason}.\n"
+                f"Nobody could take the {support_name(team)} stint {span}.\nWhy: {why}.\n"
                 "Fill it with an override, or change absences in the roster.",
                 stint.start, stint.end,
             )
@@ -153,8 +158,8 @@ class EventBuilder:
         idle = set(map(id, self.coverage.idle_overrides(first, stop)))
         found = []
         for o in self.roster.overrides:
-            if id(o) in idle or o.end < first or o.start >= stop:
-                continue
+            if id(o) in idle or o.end < first or o.start >= stop or self.roster.cover_problem(o):
+                continue  # a cover who is not a member covers nothing: the gap events say so
             cover, replaced = self.roster.name_of(o.cover), self.roster.name_of(o.replace)
             note = f"\nNote: {o.note}" if o.note else ""
             key = hashlib.sha1(o.replace.encode()).hexdigest()[:8]

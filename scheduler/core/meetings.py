@@ -66,4 +66,4 @@ def _present(coverage: Coverage, email: str, day: date) -> bool:
     member = coverage.roster.member(email)
     if member is None:
         return False  # removed from the roster since: nobody to invite
-    return not member.is_away(day) and (member.left is None or member.left >= day)
+    return not member.is_away(day) and member.off_team(day) is None

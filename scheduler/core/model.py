@@ -38,6 +38,15 @@ class Member:
     def absence_on(self, day: date) -> Absence | None:
         return next((a for a in self.away if a.covers(day)), None)
 
+    def off_team(self, first: date, last: date | None = None) -> str | None:
+        """Why the member is not on the team on every day from `first` to
+        `last` (inclusive; default: just `first`), or None when they are."""
+        if self.joined > first:
+            return f"joins {self.joined.isoformat()}"
+        if self.left is not None and self.left < (last or first):
+            return f"left {self.left.isoformat()}"
+        return None
+
 
 @dataclass(frozen=True)
 class Override:
@@ -119,6 +128,14 @@ class Roster:
 
     def member(self, email: str) -> Member | None:
         return self._by_email.get(email)
+
+    def cover_problem(self, override: Override) -> str | None:
+        """Why `override` cannot put its cover on (they are not a member on
+        every day it covers), or None. Such an override puts nobody on."""
+        cover = self.member(override.cover)
+        if cover is None:
+            return "is not on the roster"
+        return cover.off_team(override.start, override.end)
 
     def name_of(self, email: str | None) -> str:
         """A display name; people who left the roster keep their email."""

@@ -93,7 +93,8 @@ class Schedule:
     def notes(self, first: date, stop: date, week: Week | None = None) -> WeekNotes:
         """Gaps and covers from `first` up to `stop`; with `week`, the holiday
         that moved its handoff too."""
-        covers = [o for o in self.roster.overrides if o.start < stop and o.end >= first]
+        covers = [o for o in self.roster.overrides
+                  if o.start < stop and o.end >= first and self.roster.cover_problem(o) is None]
         holiday = self.calendar.holiday_name(week.monday) if week is not None and week.holiday_moved else None
         return WeekNotes(self.gaps(first, stop), covers, holiday)
 
