@@ -96,7 +96,8 @@ def test_check_reports_gaps_ahead_and_exits_1(capsys, roster_dir):
     )))
     code, out, _ = run(capsys, "check", "--roster", path, "--weeks", "8", "--at", "2027-01-05T12:00")
     assert code == 1
-    assert f"{path}: gap: stint from 2027-01-18 to 2027-02-01 has nobody: nobody available: Di (away 2027-01-18)" in out
+    assert (f"{path}: gap: stint from 2027-01-18 to 2027-02-01 has nobody: "
+            "nobody available: Di (away 2027-01-18 to 2027-02-12)") in out
     assert out.splitlines()[-1] == "1 gap(s) in the next 8 weeks."
     # Looking only at the next week, there is nothing to report.
     code, out, _ = run(capsys, "check", "--roster", path, "--weeks", "1", "--at", "2027-01-05T12:00")
@@ -381,7 +382,7 @@ def test_a_few_aliases_are_fine(capsys, roster_dir):
                     "  - {name: Cy, email: cy@example.gov}\n")
     _, out, _ = run(capsys, "show", "--roster", path, "--from", "2027-12-20", "--weeks", "1", "--format", "json")
     reason = json.loads(out)["weeks"][0]["reason"]  # both absences, the second one through the alias
-    assert "Ada (away 2027-12-20)" in reason and "Bob (away 2027-12-20)" in reason
+    assert "Ada (away 2027-12-20 to 2027-12-31)" in reason and "Bob (away 2027-12-20 to 2027-12-31)" in reason
 
 
 def test_check_refuses_a_huge_file_and_cuts_long_values(capsys, roster_dir):

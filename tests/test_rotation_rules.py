@@ -124,7 +124,7 @@ def test_nobody_available_is_an_explicit_gap_with_the_reasons():
     gap = s.rotation.stint(1)
     assert gap.member is None
     assert "nobody available" in gap.reason
-    assert "Bob (on support)" in gap.reason and "Cy (away 2027-01-11 (PTO))" in gap.reason
+    assert "Bob (on support)" in gap.reason and "Cy (away 2027-01-11 to 2027-01-22 (PTO))" in gap.reason
     assert "Ada (away 2027-01-20)" in gap.reason
     week2 = s.rotation.week(2)
     assert week2.continuing.member is None  # the gap carries into its second week

@@ -145,11 +145,20 @@ class _Availability:
         while i < len(away) and away[i] < stop_ordinal:
             day = date.fromordinal(away[i])
             if self.calendar.is_business_day(day):
-                absence = member.absence_on(day)
-                note = f" ({absence.note})" if absence and absence.note else ""
-                return f"away {day.isoformat()}{note}"
+                absence = member.absence_on(day)  # the whole absence, not its first working day
+                span = absence.start.isoformat()
+                if absence.end != absence.start:
+                    span += f" to {absence.end.isoformat()}"
+                note = f" ({absence.note})" if absence.note else ""
+                return f"away {span}{note}"
             i += 1
         return None
+
+    def off_team(self, first: date, stop: date) -> bool:
+        """Not a member on any day from `first` up to `stop`: gone before it
+        or joining after it, so not worth naming among those passed over."""
+        member = self.member
+        return member.joined >= stop or (member.left is not None and member.left < first)
 
 
 class Rotation:
@@ -276,6 +285,8 @@ class Rotation:
         last_resort = None  # the first available member whose stint would touch one they hold
         swapped_over = False  # someone was passed over for a stint a swap gave them
         for email in self._queue():
+            if self._availability[email].off_team(first_day, stop_day):
+                continue
             if email == continuing:
                 passed_over.append(f"{self._name(email)} (on support)")
                 continue
@@ -304,7 +315,7 @@ class Rotation:
             why = self._why(email, week, before)
             why += f"; back to back with their stint of the week of {cal.monday(other).isoformat()}: nobody else available"
             return self._seat(week, monday, email, start, end, why)
-        reason = "nobody available: " + ", ".join(passed_over) if passed_over else "nobody on the roster"
+        reason = "nobody available: " + ", ".join(passed_over) if passed_over else "nobody on the team then"
         return self._seat(week, monday, None, start, end, reason)
 
     def _queue(self) -> list[str]:

@@ -120,11 +120,13 @@ class Schedule:
         return [s for s in self.begun(at) if self.record.get(s.week) is None]
 
     def record_disagreements(self) -> list[Finding]:
-        """Where the roster, taken alone, now gives another past than the record."""
+        """Where the roster, taken alone, now gives another past than the
+        record. After a reorder that is every week since: one finding says
+        how many weeks and which, so the list does not grow every week."""
         if not self.record.stints:
             return []
         fresh = Rotation(self.roster, self.calendar)
-        found = []
+        found, differ, gone = [], [], {}
         for monday, kept in sorted(self.record.stints.items()):
             week = self.calendar.week_index(monday)
             if week is None or week < PRE_SEAT:
@@ -133,13 +135,29 @@ class Schedule:
                 continue
             now_says = fresh.stint(week).member
             if now_says != kept.member:
-                found.append(Finding("record", (
-                    f"week of {monday.isoformat()}: the record keeps {self.roster.name_of(kept.member)}, "
-                    f"the roster alone would now give {self.roster.name_of(now_says)}; the record wins"
-                ), monday))
+                differ.append((monday, kept.member, now_says))
             if kept.member is not None and self.roster.member(kept.member) is None:
-                found.append(Finding("record", f"week of {monday.isoformat()}: {kept.member} is in the record "
-                                               "but no longer on the roster", monday))
+                gone.setdefault(kept.member, []).append(monday)
+        name = self.roster.name_of
+        if len(differ) == 1:
+            first, kept, now_says = differ[0]
+            found.append(Finding("record", (
+                f"week of {first.isoformat()}: the record keeps {name(kept)}, the roster alone would now give "
+                f"{name(now_says)}; the record wins"
+            ), first))
+        elif differ:
+            first, kept, now_says = differ[0]
+            found.append(Finding("record", (
+                f"{len(differ)} recorded weeks, from the week of {first.isoformat()} to the week of "
+                f"{differ[-1][0].isoformat()}, differ from what the roster alone would now give (in the first, "
+                f"the record keeps {name(kept)}, the roster would give {name(now_says)}); the record wins"
+            ), first))
+        for email, mondays in gone.items():
+            first, last = mondays[0].isoformat(), mondays[-1].isoformat()
+            span = f"week of {first}" if len(mondays) == 1 else (
+                f"{len(mondays)} weeks, from the week of {first} to the week of {last}")
+            found.append(Finding("record", f"{span}: {email} is in the record but no longer on the roster",
+                                 mondays[0]))
         return found
 
     # -- check ----------------------------------------------------------------------
