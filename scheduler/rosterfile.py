@@ -14,10 +14,14 @@ program, so:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 import hashlib
 import io
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -29,11 +33,18 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer, MaxDepthExceededError
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent,
+                                SequenceStartEvent, StreamEndEvent)
 from ruamel.yaml.nodes import MappingNode, SequenceNode
 from ruamel.yaml.scanner import RoundTripScanner
 
+try:
+    from _ruamel_yaml import CParser  # ruamel.yaml.clib
+except ImportError:  # pragma: no cover - pure Python interpreters
+    CParser = None
+
 from . import holidaycal
-from .atomicfile import write_atomic
+from .atomicfile import Staged
 from .filelock import lock_path, locked
 from .core.model import Absence, GoogleSettings, Meeting, Member, Override, Roster, Swap, ZendeskSettings
 from .errors import FileError, RosterInvalid, RotaError, StaleVersion
@@ -156,15 +167,58 @@ def yaml_io() -> YAML:
     return yaml
 
 
+def compose(text: str):
+    """The node tree of `text` (every node with its start and end marks, no
+    comments), within the limits above. With ruamel.yaml.clib installed its C
+    parser does the work, several times faster than the pure one on a large
+    roster: a first pass over its events refuses a file nested too deeply
+    (as soon as it goes too deep, before the C composer, which recurses, sees
+    it), then the C composer builds the tree. A file with a tab goes to the
+    pure parser: libyaml accepts tabs in places where ruamel refuses them,
+    and a file must read the same wherever rota runs."""
+    if CParser is None or "\t" in text:
+        return yaml_io().compose(text)
+    _check_depth(CParser(text))
+    node = YAML(typ="safe", pure=False).compose(text)
+    if node is not None:
+        _count_repeats(node)
+    return node
+
+
+def _check_depth(events) -> None:
+    """Raise as ruamel's composer does with `max_depth`: a node nested more
+    than MAX_DEPTH deep (aliases do not count)."""
+    depth = 0
+    while True:
+        event = events.get_event()
+        if isinstance(event, (ScalarEvent, SequenceStartEvent, MappingStartEvent)) and depth + 1 > MAX_DEPTH:
+            raise MaxDepthExceededError(None, None, f"maximum depth of data structure exceeded ({depth + 1})",
+                                        event.start_mark)
+        if isinstance(event, (SequenceStartEvent, MappingStartEvent)):
+            depth += 1
+        elif isinstance(event, (SequenceEndEvent, MappingEndEvent)):
+            depth -= 1
+        elif isinstance(event, StreamEndEvent):
+            return
+
+
 @dataclass
 class RosterFile:
-    """A roster as read from disk: the values, the editable document, and
-    the version (hash of the bytes) it was read at."""
+    """A roster as read from disk: the values, the bytes, and the version
+    (hash of the bytes) it was read at."""
 
     path: Path
     roster: Roster
-    document: CommentedMap
+    data: bytes
     version: str
+    node: Any = dataclasses.field(default=None, repr=False, compare=False)  # the composed text: where edits go
+
+    @functools.cached_property
+    def document(self) -> CommentedMap:
+        """The editable round-trip document, comments and all, loaded on first
+        use: reading a roster needs only `roster`, and the round-trip loader
+        is slow on large files."""
+        return yaml_io().load(self.data.decode("utf-8"))
 
 
 def version_of(data: bytes) -> str:
@@ -192,7 +246,10 @@ def parse(data: bytes, path: Path | str = "<roster>") -> RosterFile:
         line = data[: e.start].count(b"\n") + 1
         raise RosterInvalid([FileError(path, line, None, "not UTF-8 text")]) from None
     try:
-        document = yaml_io().load(text)
+        node = compose(text)
+        # the round-trip constructor, as the editable document uses: the same
+        # types (dates, quoted strings), line numbers and duplicate-key check
+        document = None if node is None else yaml_io().constructor.construct_document(node)
     except TooLarge as e:
         raise RosterInvalid([FileError(path, e.line, None, e.message)]) from None
     except MaxDepthExceededError as e:
@@ -210,7 +267,7 @@ def parse(data: bytes, path: Path | str = "<roster>") -> RosterFile:
     except YAMLError as e:
         raise RosterInvalid([FileError(path, None, None, f"not valid YAML: {_cut(str(e))}")]) from None
     roster = _Validator(path).roster(document)
-    return RosterFile(Path(path), roster, document, version_of(data))
+    return RosterFile(Path(path), roster, data, version_of(data), node)
 
 
 def _cut(text: str, limit: int = 200) -> str:
@@ -235,20 +292,37 @@ def dump(document: CommentedMap) -> bytes:
 def save(roster_file: RosterFile, document: CommentedMap) -> RosterFile:
     """Validate `document` and write it over the file, unless the file has
     changed since `roster_file` was read. Returns the file as now written."""
-    data = dump(document)
-    fresh = parse(data, roster_file.path)  # never write what we could not read back
-    with locked(lock_path(roster_file.path)):  # the check and the write, as one step
-        try:
-            on_disk = version_of(roster_file.path.read_bytes())
-        except FileNotFoundError:
-            on_disk = None
-        if on_disk != roster_file.version:
+    return replace(roster_file, parse(dump(document), roster_file.path))  # never write what we could not read back
+
+
+def replace(roster_file: RosterFile, new: RosterFile, before: Callable[[], None] | None = None) -> RosterFile:
+    """Write `new.data` (bytes already parsed and validated into `new`) over
+    the file, unless the file has changed since `roster_file` was read.
+
+    `before` runs once the new bytes sit complete on disk beside the file
+    and before they replace it, under the lock: if it raises, the file is
+    left as it was. A roster path that is a symbolic link is written
+    through to its target. Returns `new`."""
+    real = Path(os.path.realpath(roster_file.path))
+    with locked(lock_path(real)):  # the check and the write, as one step
+        if current_version(real) != roster_file.version:
             raise StaleVersion(
                 f"{roster_file.path}: the roster changed since it was read (someone else saved it); "
                 "reload and make the change again"
             )
-        write_atomic(roster_file.path, data)
-    return fresh
+        with Staged(real, new.data) as staged:
+            if before is not None:
+                before()
+            staged.commit()
+    return new
+
+
+def current_version(path: Path) -> str | None:
+    """The version of the file on disk now (None if it is gone)."""
+    try:
+        return version_of(path.read_bytes())
+    except FileNotFoundError:
+        return None
 
 
 # -- validation ------------------------------------------------------------------

@@ -224,3 +224,28 @@ def test_a_tab_typed_into_the_file_names_its_line_and_field():
     found = errors_of(GOOD.replace("  start: 2027-01-04", "  start:\t2027-01-04"))
     assert found == ["rosters/team.yaml:5: start: not valid YAML: a tab character; "
                      "YAML indents and separates with spaces only"]
+
+
+SYNTAX = [("team: Platform experts", "team: [unclosed"), ("timezone: America/New_York", "timezone: a: b"),
+          ("  - name: Bob Kahn\n", "  - name: Bob Kahn\n   oops: x\n"), ("members:\n", "members:\n- x\n  - y\n"),
+          ("team: Platform experts", "team: Platform experts\nteam: again"), ("team: Platform experts", "%YAML"),
+          ("team: Platform experts", "team: 'open"), ("team: Platform experts", "team: *nowhere"),
+          ("team: Platform experts", "team: Platform experts\n---\nteam: two")]
+
+
+@pytest.mark.parametrize("old, new", SYNTAX + [("team: Platform experts", "team: Platform experts")])
+def test_the_c_parser_and_the_pure_one_read_every_file_alike(monkeypatch, old, new):
+    """rota reads with ruamel.yaml.clib's C parser when it is installed: what a
+    file says, or what is wrong with it, must not depend on that."""
+    data = GOOD.replace(old, new, 1).encode()
+
+    def read():
+        try:
+            return rosterfile.parse(data, "rosters/team.yaml").roster
+        except RosterInvalid as e:
+            return [(f.line, f.field, f.detail.split(":")[0]) for f in e.errors]
+
+    assert rosterfile.CParser is not None  # a dependency: the C path is the one that runs
+    with_c = read()
+    monkeypatch.setattr(rosterfile, "CParser", None)
+    assert read() == with_c
