@@ -289,6 +289,58 @@ def bench_page_with_zendesk_hung() -> None:
                     os.environ[k] = v
 
 
+def big_roster_text(members: int = 1000) -> str:
+    """A roster as people write it, 1,000 members long: comments, absences."""
+    rng = random.Random(2027)
+    lines = ["# A large team", "team: Benchmark  # display name", "timezone: America/New_York", "rotation:",
+             "  start: 2027-01-04", '  handoff_time: "09:00"', "  holidays: US", "members:", "  # order matters"]
+    for i in range(members):
+        lines += [f"  - name: Member {i}", f"    email: m{i}@example.gov  # desk {i}"]
+        if i % 3 == 0:
+            first = date(2027, 1, 4) + timedelta(days=rng.randrange(700))
+            lines += ["    away:", f"      - {{from: {first}, to: {first + timedelta(days=4)}, note: PTO}}"]
+    lines += ["overrides:", "  # who covers whom"]
+    return "\n".join(lines) + "\n"
+
+
+def bench_roster_edit() -> None:
+    """Preview and save of a change to a 1,000-member roster, through the page."""
+    import re
+    import tempfile
+
+    import pendulum
+
+    from scheduler.editors import EditorStore
+    from web import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "team.yaml"
+        path.write_text(big_roster_text())
+        EditorStore(Path(tmp) / "team.editors.json").add("ed@example.gov", "benchmark password", "Ed")
+        app = create_app({"ROSTER": str(path), "SECRET_KEY": "benchmark", "WTF_CSRF_ENABLED": False,
+                          "CLOCK": lambda: pendulum.parse("2027-01-12T15:00:00Z")})
+        client = app.test_client()
+        client.post("/signin", data={"email": "ed@example.gov", "password": "benchmark password"})
+        previews, saves = [], []
+        for i in range(5):
+            page = client.get("/roster/").get_data(as_text=True)  # as after the last save's redirect
+            form = {"kind": "add_absence", "version": re.search(r'name="version" value="(\w+)"', page).group(1),
+                    "email": f"m{i * 7}@example.gov", "from": "2027-03-01", "to": "2027-03-05", "note": "? - :"}
+            gc.collect()
+            t0 = time.perf_counter()
+            preview = client.post("/roster/preview", data=form)
+            previews.append(time.perf_counter() - t0)
+            result = re.search(r'name="result" value="(\w+)"', preview.get_data(as_text=True)).group(1)
+            gc.collect()
+            t0 = time.perf_counter()
+            saved = client.post("/roster/save", data={**form, "result": result})
+            saves.append(time.perf_counter() - t0)
+            assert saved.status_code == 302, saved.get_data(as_text=True)
+        assert path.read_text().count("? - :") == 5
+    report("preview of a change to a 1,000-member roster", statistics.median(previews), min(previews), 1.0, "s")
+    report("save of a change to a 1,000-member roster", statistics.median(saves), min(saves), 1.0, "s")
+
+
 def _hammer(args: tuple[int, str, int]) -> int:
     """One client process: `count` GETs of `path` on one keep-alive connection."""
     import http.client
@@ -408,6 +460,7 @@ def main() -> int:
     bench_who()
     bench_hostile_rosters()
     bench_page()
+    bench_roster_edit()
     bench_page_with_zendesk_hung()
     bench_feed_server()
     bench_zendesk_requests()

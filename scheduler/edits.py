@@ -1,27 +1,32 @@
-"""Changes to a roster made through the web page, applied to the round-trip
-document so that comments and order survive, and checked by the same rules
+"""Changes to a roster made through the web page, checked by the same rules
 as the roster file before anything is written.
 
-Each change is a kind and the form's fields (strings). `plan_edit` turns
-them into a new document and a preview of what the change does to the
-coming weeks; `save_edit` records the stints that have begun, writes the
-file (refusing if it changed since the editor loaded it) and appends the
-change to the audit log with the editor's name.
+Each change is a kind and the form's fields (strings). `plan_edit` computes,
+once, the bytes the roster file will hold: the change is spliced into the
+current text (`yamledit`: comments, order and layout stay byte for byte),
+and those bytes are parsed and validated. The preview shows what they do
+to the coming weeks and the diff of the file; its form carries their
+version (hash). `save_edit` writes exactly those bytes, with the version
+check, after recording the stints that have begun, and never without the
+change's entry in the audit log: the entry is appended once the new file
+sits complete beside the roster and before it replaces it.
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
+import dataclasses
+import difflib
+import errno
+import functools
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-from . import auditlog, holidaycal, rosterfile
+from . import auditlog, holidaycal, rosterfile, yamledit
 from .core import Record, Schedule, Window, monday_of
 from .core.calendar import day_of
 from .core.rotation import Week
-from .errors import RosterInvalid, RotaError, StaleVersion
+from .errors import RosterInvalid, RotaError
+from .rosterfile import RosterFile
 from .team import Team
 
 KINDS = ("add_member", "retire_member", "add_absence", "remove_absence", "add_override", "swap")
@@ -34,6 +39,11 @@ class EditError(RotaError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class SaveFailed(RotaError):
+    """The disk refused a write (read-only, full, not permitted): the roster
+    was left as it was. The message says which file and why."""
 
 
 @dataclass
@@ -53,33 +63,57 @@ class Edit:
     fields: dict[str, str]
     description: str
     who: str | None
-    document: CommentedMap
-    rows: list[Row] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # what the change does to swaps
+    base: RosterFile  # the roster the change applies to
+    new: RosterFile  # the roster as it will be written: `new.data` are the bytes, validated
+    before: Schedule = dataclasses.field(repr=False)  # the base roster's, as the page shows it
+    after: Schedule = dataclasses.field(repr=False)  # the new roster's, with the record as saving leaves it
+    today: date
+    warnings: list[str] = dataclasses.field(default_factory=list)  # what the change does to swaps
+
+    @property
+    def version(self) -> str:
+        return self.new.version
+
+    @functools.cached_property
+    def rows(self) -> list[Row]:
+        """The coming weeks, before and after."""
+        return _compare(self.before, self.after, self.today)
 
     @property
     def changed_rows(self) -> list[Row]:
         return [r for r in self.rows if r.changed]
+
+    @functools.cached_property
+    def diff(self) -> list[str]:
+        """The roster file's lines that change, as a unified diff."""
+        old = self.base.data.decode("utf-8").splitlines()
+        new = self.new.data.decode("utf-8").splitlines()
+        return list(difflib.unified_diff(old, new, self.base.path.name, self.base.path.name, n=1, lineterm=""))[2:]
 
 
 def plan_edit(team: Team, kind: str, fields: dict[str, str], now: datetime) -> Edit:
     if kind not in KINDS:
         raise EditError(f"unknown change {kind!r}")
     today = team.schedule().calendar.local_date(now)
-    document = copy.deepcopy(team.roster_file.document)
-    description, who = _APPLY[kind](team, document, fields, today, now)
+    base = team.roster_file
     try:
-        new = rosterfile.parse(rosterfile.dump(document), team.path)
+        document = yamledit.Text(base.data.decode("utf-8"), base.node)
+        description, who = _APPLY[kind](team, document, fields, today, now)
+        data = document.result().encode("utf-8")
+    except yamledit.Unsupported as e:
+        raise EditError(f"rota cannot edit this roster file ({e}): change it by hand") from None
+    if data == base.data:
+        raise EditError("the roster already says this: there is nothing to change")
+    try:
+        new = rosterfile.parse(data, base.path)
     except RosterInvalid as e:
         first = e.errors[0]
         raise EditError(f"{first.field}: {first.detail}" if first.field else first.detail) from None
-    edit = Edit(kind, dict(fields), description, who, document)
     record = _as_saved(team, now)
     after = Schedule(new.roster, holidaycal.calendar(new.roster.holidays), record)
     before = Schedule(team.roster, holidaycal.calendar(team.roster.holidays), record)
-    edit.warnings = _check_swaps(kind, before, after)
-    edit.rows = _compare(team.schedule(), after, today)
-    return edit
+    warnings = _check_swaps(kind, before, after)
+    return Edit(kind, dict(fields), description, who, base, new, team.schedule(), after, today, warnings)
 
 
 def _as_saved(team: Team, now: datetime) -> Record:
@@ -101,30 +135,77 @@ def _check_swaps(kind: str, before: Schedule, after: Schedule) -> list[str]:
     return [f.message for f in new]
 
 
-def save_edit(team: Team, edit: Edit, version: str, editor, now: datetime) -> Team:
-    """Write the edit if the roster is still at `version`; returns the team
-    as saved. `editor` (an `editors.Editor`) signs the audit log entry."""
-    if version != team.roster_file.version:
-        raise StaleVersion("Someone else changed the roster since you loaded it: nothing was saved. "
-                           "Look at the roster as it is now and make your change again.")
-    team.record_begun(now, now)  # the past is fixed before the roster changes
-    saved = rosterfile.save(team.roster_file, edit.document)
-    auditlog.append(auditlog.path_for(team.path), [
-        auditlog.Entry("roster", edit.kind, edit.who, "ok",
-                       {"change": edit.description, "editor": editor.name, **edit.fields}),
-    ], actor=editor.email, now=now)
+def save_edit(team: Team, edit: Edit, editor, now: datetime) -> Team:
+    """Write the edit's bytes if the roster is still the one the edit was
+    planned on; returns the team as saved. `editor` (an `editors.Editor`)
+    signs the audit log entry. Raises StaleVersion if someone else saved in
+    between, SaveFailed if the disk refuses: in both cases the roster file
+    is as it was."""
+    team = dataclasses.replace(team)  # the caller's (perhaps shared) team stays as it was
+    try:
+        team.record_begun(now, now)  # the past is fixed before the roster changes
+    except OSError as e:
+        raise SaveFailed(f"Could not save: the record {team.record_path} cannot be written "
+                         f"({_why(e)}). Nothing was changed.") from None
+    log = auditlog.path_for(team.path)
+    detail = {"change": edit.description, "editor": editor.name, **edit.fields,
+              "base": edit.base.version, "version": edit.version}
+    audited = False
+
+    def audit(result: str = "ok") -> None:
+        nonlocal audited
+        try:
+            auditlog.append(log, [auditlog.Entry("roster", edit.kind, edit.who, result, detail)],
+                            actor=editor.email, now=now)
+        except OSError as e:
+            raise _AuditFailed(e) from e
+        audited = True
+
+    try:
+        saved = rosterfile.replace(edit.base, edit.new, before=audit)
+    except _AuditFailed as e:
+        raise SaveFailed(f"Could not save: the audit log {log} cannot be written ({_why(e.args[0])}), and no "
+                         "change is saved without its audit entry. Nothing was changed.") from None
+    except OSError as e:
+        if not audited:
+            raise SaveFailed(f"Could not save: the roster directory {team.path.parent} {_why_directory(e)}. "
+                             "Nothing was changed.") from None
+        try:
+            audit(f"not saved: {_why(e)}")  # the entry above announced a change that did not happen
+        except _AuditFailed:
+            pass
+        raise SaveFailed(f"Could not save: the roster {team.path} could not be replaced ({_why(e)}). "
+                         "Nothing was changed.") from None
     return Team(saved, team.record)
 
 
+class _AuditFailed(Exception):
+    pass
+
+
+def _why(e: OSError) -> str:
+    return {errno.EROFS: "read-only file system", errno.EACCES: "permission denied", errno.EPERM:
+            "operation not permitted", errno.ENOSPC: "the disk is full", errno.EDQUOT: "disk quota exceeded",
+            }.get(e.errno, e.strerror or str(e))
+
+
+def _why_directory(e: OSError) -> str:
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"is read-only ({_why(e)})"
+    return f"cannot take the new file ({_why(e)})"
+
+
 # -- the changes ---------------------------------------------------------------------
+# Each reads the form, refuses what it must, and splices the change into `doc`
+# (a `yamledit.Text` of the roster); it returns the description and the member
+# the change is about.
 def _add_member(team, doc, f, today, now):
     name = _required(f, "name")
     email = _email(f, "email")
     if team.roster.member(email):
         raise EditError(f"{email} is already on the roster", "email")
     joined = _date(f, "joined", default=today)
-    entry = CommentedMap([("name", name), ("email", email), ("joined", joined)])
-    doc["members"].append(entry)
+    doc.append(("members",), {"name": name, "email": email, "joined": joined}, flow_item=False)
     return f"add {name} <{email}>, joining {joined.isoformat()}", email
 
 
@@ -137,7 +218,7 @@ def _retire_member(team, doc, f, today, now):
     left = _date(f, "left", default=today)
     if left < today:
         raise EditError("a member leaves today or later: the past is already recorded", "left")
-    _member_entry(doc, email)["left"] = left
+    doc.set(_member_path(team, email), "left", left, after=("name", "email", "joined"))
     return f"retire {team.roster.name_of(email)}: last day {left.isoformat()}", email
 
 
@@ -145,21 +226,18 @@ def _add_absence(team, doc, f, today, now):
     email = _member(team, f, "email")
     first, last = _span(f, today)
     _on_team(team, email, first, last, "email", today)
-    entry = _member_entry(doc, email)
-    if "away" not in entry or entry["away"] is None:
-        entry["away"] = CommentedSeq()
-    item = _flow([("from", first), ("to", last)] + ([("note", f["note"].strip())] if f.get("note", "").strip() else []))
-    entry["away"].append(item)
+    note = _note(f)
+    doc.append(_member_path(team, email) + ("away",),
+               {"from": first, "to": last, **({"note": note} if note else {})})
     return f"{team.roster.name_of(email)} away {first.isoformat()} to {last.isoformat()}", email
 
 
 def _remove_absence(team, doc, f, today, now):
     email = _member(team, f, "email")
     first, last = _date(f, "from"), _date(f, "to")
-    away = _member_entry(doc, email).get("away") or []
-    for i, item in enumerate(away):
-        if _as_date(item.get("from")) == first and _as_date(item.get("to")) == last:
-            del away[i]
+    for i, absence in enumerate(team.roster.member(email).away):
+        if (absence.start, absence.end) == (first, last):
+            doc.remove(_member_path(team, email) + ("away",), i)
             return f"{team.roster.name_of(email)} no longer away {first.isoformat()} to {last.isoformat()}", email
     raise EditError(f"{team.roster.name_of(email)} has no absence from {first} to {last}", "from")
 
@@ -173,11 +251,9 @@ def _add_override(team, doc, f, today, now):
     _on_team(team, cover, first, last, "with", today)
     if team.roster.member(replace).off_team(first, last) and not _holds_a_slot(team, replace, first, last):
         _on_team(team, replace, first, last, "replace", today)
-    if "overrides" not in doc or doc["overrides"] is None:
-        doc["overrides"] = CommentedSeq()
-    note = f.get("note", "").strip()
-    doc["overrides"].append(_flow([("from", first), ("to", last), ("replace", replace), ("with", cover)]
-                                  + ([("note", note)] if note else [])))
+    note = _note(f)
+    doc.append(("overrides",), {"from": first, "to": last, "replace": replace, "with": cover,
+                                **({"note": note} if note else {})})
     return (f"{team.roster.name_of(cover)} covers for {team.roster.name_of(replace)} "
             f"{first.isoformat()} to {last.isoformat()}"), replace
 
@@ -203,9 +279,7 @@ def _swap(team, doc, f, today, now):
         stint = schedule.rotation.stint(schedule.calendar.week_index(monday))
         _on_team(team, email, day_of(stint.start), day_of(stint.end) - timedelta(days=1), key, today,
                  f"the stint of the week of {monday.isoformat()}")
-    if "swaps" not in doc or doc["swaps"] is None:
-        doc["swaps"] = CommentedSeq()
-    doc["swaps"].append(_flow([("week", week), ("member", member), ("with_week", other_week), ("with", other)]))
+    doc.append(("swaps",), {"week": week, "member": member, "with_week": other_week, "with": other})
     return (f"{team.roster.name_of(member)} (week of {week.isoformat()}) and {team.roster.name_of(other)} "
             f"(week of {other_week.isoformat()}) trade stints"), member
 
@@ -304,23 +378,14 @@ def _span(f, today) -> tuple[date, date]:
     return first, last
 
 
-def _member_entry(doc, email) -> CommentedMap:
-    for entry in doc["members"]:
-        if str(entry.get("email", "")).lower() == email:
-            return entry
+def _member_path(team, email) -> tuple:
+    """Where the member is in the file: the roster keeps the file's order."""
+    for i, m in enumerate(team.roster.members):
+        if m.email == email:
+            return ("members", i)
     raise EditError(f"{email} is not on the roster", "email")
 
 
-def _flow(pairs) -> CommentedMap:
-    item = CommentedMap(pairs)
-    item.fa.set_flow_style()  # one line, like the entries people write by hand
-    return item
-
-
-def _as_date(value):
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
+def _note(f) -> str:
+    """The note as typed (any printable text; quoting is the file's business)."""
+    return (f.get("note") or "").strip()

@@ -1,7 +1,12 @@
 """The web page through Flask's test client: every route and every refusal."""
 
+import difflib
+import errno
+import html
 import json
+import os
 import re
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -470,3 +475,157 @@ def test_a_hanging_zendesk_holds_the_page_only_briefly_and_only_once(zendesk, ro
     assert len(zendesk.requests) == 1
     assert "Zendesk did not answer within 0.5 s" in flo.get("/").get_data(as_text=True)
     assert len(zendesk.requests) == 1  # the next editor's page does not ask (nor wait) again
+
+
+# -- saving safely -------------------------------------------------------------------------------
+HAND_WRITTEN = """\
+# Platform experts: edited by hand and by rota
+team: Platform experts  # display name
+timezone: America/New_York
+rotation:
+  start: 2027-01-04
+  handoff_time: "09:00"
+  holidays: US
+meetings:
+  weekly_review: {time: "11:00",  # after the stand-up
+    minutes: 15}
+members:
+  # order matters
+  - name: Ada
+    email: ada@example.gov
+    away:  # trips
+      # booked
+      - {from: 2027-03-01, to: 2027-03-05}  # Lisbon
+  # Bob joined late
+  - name: Bob
+    email: bob@example.gov
+  - name: Cy
+    email: cy@example.gov
+  - name: Di
+    email: di@example.gov
+overrides:
+  # who covers whom
+swaps:
+  # nothing yet
+# end of file
+"""
+
+
+def hidden_fields(page: str) -> dict:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+
+
+def preview_then_save(client, kind, **fields):
+    """Submit the form the preview page shows, as a browser would."""
+    preview = change(client, "preview", kind, **fields)
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    form = {k: html.unescape(v) for k, v in hidden_fields(preview.get_data(as_text=True)).items()}
+    return preview, form, client.post("/roster/save", data=form)
+
+
+def test_a_hand_written_roster_with_comments_takes_every_kind_of_change(client, roster):
+    roster.write_text(HAND_WRITTEN)
+    sign_in(client)
+    steps = [
+        ("add_member", {"name": "Eve", "email": "eve@example.gov", "joined": "2027-02-01"}),
+        ("retire_member", {"email": "di@example.gov", "left": "2027-06-30"}),
+        ("add_absence", {"email": "bob@example.gov", "from": "2027-04-05", "to": "2027-04-09", "note": "? - : # \" '"}),
+        ("add_override", {"replace": "bob@example.gov", "with": "ada@example.gov", "from": "2027-01-13",
+                          "to": "2027-01-14", "note": "? dentist"}),
+        ("swap", {"week": "2027-01-25", "with_week": "2027-02-08"}),
+        ("remove_absence", {"email": "ada@example.gov", "from": "2027-03-01", "to": "2027-03-05"}),
+    ]
+    for kind, fields in steps:
+        before = roster.read_text()
+        preview, _form, saved = preview_then_save(client, kind, **fields)
+        assert saved.status_code == 302, saved.get_data(as_text=True)
+        after = roster.read_text()
+        for line in before.splitlines():  # every comment is still there
+            if "#" in line and "? - :" not in line:
+                assert line.split("#", 1)[1] in after
+        shown = [html.unescape(s) for s in re.findall(r'<span class="(?:added|removed)">([^<]*)</span>',
+                                                      preview.get_data(as_text=True))]
+        changed = [line[1:] for line in difflib.unified_diff(before.splitlines(), after.splitlines(), n=0,
+                                                             lineterm="") if line[:1] in "+-"][2:]
+        assert [s[1:] for s in shown] == changed  # the preview showed exactly what was written
+    from scheduler.rosterfile import load
+
+    r = load(roster).roster
+    assert r.member("bob@example.gov").away[0].note == "? - : # \" '" and r.overrides[0].note == "? dentist"
+    assert r.member("ada@example.gov").away == () and r.member("eve@example.gov") and len(r.swaps) == 1
+    assert [e["action"] for e in auditlog.read(roster.with_name("team.audit.jsonl"))] == [k for k, _ in steps]
+
+
+def test_a_form_sent_twice_is_saved_once(client, roster):
+    sign_in(client)
+    _preview, form, first = preview_then_save(client, "add_absence", email="di@example.gov",
+                                              **{"from": "2027-02-01", "to": "2027-02-02"})
+    assert first.status_code == 302
+    saved = roster.read_text()
+    again = client.post("/roster/save", data=form, follow_redirects=True)
+    assert again.status_code == 200 and "Already saved" in again.get_data(as_text=True)
+    assert roster.read_text() == saved and saved.count("2027-02-01") == 1
+    assert len(auditlog.read(roster.with_name("team.audit.jsonl"))) == 1
+
+
+def test_an_unwritable_audit_log_saves_nothing_and_says_so_then_a_retry_saves_once(client, roster):
+    sign_in(client)
+    log = roster.with_name("team.audit.jsonl")
+    log.mkdir()  # something that cannot be appended to stands where the log goes
+    before = roster.read_text()
+    _preview, form, refused = preview_then_save(client, "add_absence", email="di@example.gov",
+                                                **{"from": "2027-02-01", "to": "2027-02-02"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 503
+    assert "the audit log" in text and "Nothing was changed" in text
+    assert roster.read_text() == before
+    log.rmdir()
+    assert client.post("/roster/save", data=form).status_code == 302
+    assert client.post("/roster/save", data=form).status_code == 302  # the retry of the retry
+    assert roster.read_text().count("2027-02-01") == 1 and len(auditlog.read(log)) == 1
+
+
+@pytest.mark.parametrize("code, words", [(errno.EROFS, "is read-only"), (errno.ENOSPC, "the disk is full")])
+def test_a_roster_directory_that_refuses_the_write_gives_a_clear_page(client, roster, monkeypatch, code, words):
+    sign_in(client)
+    assert change(client, "save", "add_absence", email="di@example.gov",
+                  **{"from": "2027-02-01", "to": "2027-02-02"}).status_code == 302  # the record is written
+    before = roster.read_text()
+
+    def refuse(*_args, **_kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)  # the file system refuses new files
+    response = change(client, "save", "add_absence", email="ada@example.gov", **{"from": "2027-03-01", "to": "2027-03-02"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Could not save: the roster directory" in text and words in text and "Nothing was changed" in text
+    assert roster.read_text() == before
+    assert len(auditlog.read(roster.with_name("team.audit.jsonl"))) == 1
+
+
+def test_a_change_that_no_longer_matches_its_preview_is_shown_again_not_saved(client, roster, clock):
+    clock.at = pendulum.parse("2027-01-13T04:30:00Z")  # 23:30 on the 12th in New York
+    sign_in(client)
+    preview = change(client, "preview", "add_member", name="Eve", email="eve@example.gov")  # joins "today"
+    form = {k: html.unescape(v) for k, v in hidden_fields(preview.get_data(as_text=True)).items()}
+    before = roster.read_text()
+    clock.at = clock.at.add(hours=1)  # the day turns before the editor saves
+    response = client.post("/roster/save", data=form)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409 and "no longer gives the roster you previewed" in text
+    assert "2027-01-13" in text and roster.read_text() == before
+
+
+def test_saving_through_a_symlinked_roster_changes_its_target(roster_dir, clock):
+    real = roster_dir.parent / "checkout" / "team.yaml"
+    real.parent.mkdir()
+    real.write_text(COMMENT + yaml_text(team("Ada", "Bob", "Cy", "Di", holidays="US")))
+    link = roster_dir / "linked.yaml"
+    link.symlink_to(real)
+    EditorStore(roster_dir / "linked.editors.json").add("ed@example.gov", PASSWORD, "Ed Itor")
+    client = create_app({"TESTING": True, "ROSTER": str(link), "SECRET_KEY": "test-secret", "CLOCK": clock}).test_client()
+    sign_in(client)
+    assert change(client, "save", "add_absence", email="di@example.gov",
+                  **{"from": "2027-02-01", "to": "2027-02-02"}).status_code == 302
+    assert link.is_symlink() and "2027-02-01" in real.read_text()

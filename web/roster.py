@@ -8,7 +8,8 @@ from datetime import timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from scheduler.core import Window, monday_of
-from scheduler.edits import KINDS, EditError, plan_edit, save_edit
+from scheduler import rosterfile
+from scheduler.edits import KINDS, EditError, SaveFailed, plan_edit, save_edit
 from scheduler.errors import StaleVersion
 
 from . import state
@@ -28,31 +29,44 @@ def edit():
 @bp.route("/preview", methods=("POST",))
 @editor_required
 def preview():
-    team = state.fresh_team()
-    kind, fields, version = _form()
+    team = state.team()
+    kind, fields, version, _result = _form()
     if version != team.roster_file.version:
         return _stale(team)
     try:
         change = plan_edit(team, kind, fields, state.now())
     except EditError as e:
         return _page(team, error=e, kind=kind, fields=fields), 400
-    return render_template("preview.html", change=change, kind=kind, fields=fields, version=version,
-                           roster=team.roster)
+    return _preview(change)
 
 
 @bp.route("/save", methods=("POST",))
 @editor_required
 def save():
-    team = state.fresh_team()
-    kind, fields, version = _form()
+    team = state.team()
+    kind, fields, version, result = _form()
     now = state.now()
+    if version != team.roster_file.version:
+        if result and result == team.roster_file.version:
+            return _already_saved()
+        return _stale(team)
     try:
         change = plan_edit(team, kind, fields, now)
-        save_edit(team, change, version, g.editor, now)
-    except StaleVersion:
-        return _stale(team)
     except EditError as e:
         return _page(team, error=e, kind=kind, fields=fields), 400
+    if result and result != change.version:
+        # the same change on the same roster now gives other bytes (the day
+        # turned, a default moved): save nothing that was not previewed
+        return _preview(change, notice="This change no longer gives the roster you previewed (the date or the "
+                                       "roster's rules moved on). Check it again and save."), 409
+    try:
+        save_edit(team, change, g.editor, now)
+    except StaleVersion:
+        if rosterfile.current_version(team.path) == change.version:
+            return _already_saved()  # the same form, sent twice at once
+        return _stale(state.team())
+    except SaveFailed as e:
+        return render_template("error.html", title="Not saved", message=e.message), 503
     flash(f"Saved: {change.description}.", "ok")
     return redirect(url_for("roster.edit"))
 
@@ -62,7 +76,17 @@ def _form():
     if kind not in KINDS:
         kind = ""
     fields = {k: request.form.get(k, "") for k in FIELDS if k in request.form}
-    return kind, fields, request.form.get("version", "")
+    return kind, fields, request.form.get("version", ""), request.form.get("result", "")
+
+
+def _preview(change, notice: str | None = None):
+    return render_template("preview.html", change=change, kind=change.kind, fields=change.fields,
+                           version=change.base.version, roster=change.base.roster, notice=notice)
+
+
+def _already_saved():
+    flash("Already saved: this change is in the roster (it was saved the first time you sent it).", "ok")
+    return redirect(url_for("roster.edit"))
 
 
 def _stale(team):
