@@ -14,6 +14,10 @@ behind.  So a fake built on :class:`HttpFake` gets:
 
 A fake subclasses HttpFake and implements ``_serve(handler)``, answering with
 ``handler.answer(...)`` or hanging up with ``handler.hang_up()``.
+
+``fake.on_request``, when set, is called before each request is served: a
+test advances its fake clock there, as if every request took that long,
+without anyone sleeping.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FIXED_DATE = "Mon, 04 Jan 2027 09:00:00 GMT"
@@ -41,6 +46,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.fake.server_header
 
     def _serve(self):
+        if self.server.fake.on_request is not None:
+            self.server.fake.on_request()
         self.server.fake._serve(self)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
@@ -104,6 +111,7 @@ class HttpFake:
 
     def __init__(self):
         self.url, self.port = "", 0
+        self.on_request: Callable[[], None] | None = None
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
