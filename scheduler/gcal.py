@@ -15,6 +15,15 @@ The contract the sync relies on:
   attempt did land, or the event was deleted long ago) is resolved by
   reading the event and updating it if needed; deleting an event that is
   already gone succeeds. `quotaExceeded` (a daily limit) stops at once;
+* every request, the token's included, has the patience's read timeout
+  (httplib2 has one socket timeout; googleapiclient's own token refreshes
+  inside batches would have none, so the credentials are wrapped to refresh
+  through a bounded transport), cut short by the patience's deadline, past
+  which nothing is asked or retried. A refused connection, a timeout, an
+  unknown name or TLS is not retried and is said once (`GoogleError` naming
+  the Calendar API or the token server, host and port); an unreachable
+  token server is never reported as a refused service account; a 404 on
+  the calendar says it may not be shared with the service account;
 * credentials: a service account key from GOOGLE_APPLICATION_CREDENTIALS,
   acting as `delegate` when domain-wide delegation is set up (needed to
   invite attendees). ROTA_GOOGLE_API_ENDPOINT points the client elsewhere
@@ -24,6 +33,7 @@ The contract the sync relies on:
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -31,6 +41,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+import google.auth.credentials
+import google_auth_httplib2
 import httplib2
 from google.auth.exceptions import GoogleAuthError, TransportError
 from google.oauth2 import service_account
@@ -38,6 +50,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
+from . import transport
 from .core.calendarplan import MARK, Delete, Insert, Update, differences, same_owner
 from .errors import RotaError
 from .retry import Patience
@@ -47,7 +60,9 @@ DEFAULT_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
 BATCH_SIZE = 50
 PAGE_SIZE = 2500
 RATE_LIMITS = {"rateLimitExceeded", "userRateLimitExceeded"}
-TRANSPORT_ERRORS = (httplib2.HttpLib2Error, ConnectionError, socket.timeout, OSError, TransportError)
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+TRANSPORT_ERRORS = (httplib2.HttpLib2Error, ConnectionError, socket.timeout, OSError, TransportError,
+                    http.client.HTTPException)
 
 
 class GoogleError(RotaError):
@@ -70,24 +85,30 @@ class Outcome:
 
 class CalendarClient:
     def __init__(self, calendar_id: str, credentials, *, endpoint: str | None = None,
-                 patience: Patience | None = None, send_updates: str = "none", timeout: float = 30):
+                 patience: Patience | None = None, send_updates: str = "none"):
         self.calendar_id = calendar_id
         self.send_updates = send_updates
         self.patience = patience or Patience()
-        endpoint = endpoint or DEFAULT_ENDPOINT
+        self.endpoint = endpoint or DEFAULT_ENDPOINT
+        self.account = getattr(credentials, "service_account_email", None) or "the service account"
+        # httplib2 has one socket timeout, for connecting and for each read alike: the read timeout.
+        self.timeout = self.patience.request_timeouts()[1]
+        self.credentials = _BoundedCredentials(credentials, self.timeout)
+        self.http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=self.timeout))
         self.service = build(
-            "calendar", "v3", credentials=credentials, static_discovery=True, cache_discovery=False,
-            client_options={"api_endpoint": endpoint},
+            "calendar", "v3", http=self.http, static_discovery=True, cache_discovery=False,
+            client_options={"api_endpoint": self.endpoint},
         )
-        self.service._http.http.timeout = timeout
         # Built once: each service.events() call rebuilds every method and its
         # docstring from the discovery document (milliseconds a call).
         self.events = self.service.events()
-        self.batch_uri = batch_uri(endpoint)
+        self.batch_uri = batch_uri(self.endpoint)
+        self.down: str | None = None  # once Google proved unreachable, the run stops asking
 
     def close(self) -> None:
         """Close the HTTP connections (googleapiclient keeps them open)."""
         self.service.close()
+        self.credentials.http.close()
 
     def __enter__(self) -> CalendarClient:
         return self
@@ -121,15 +142,29 @@ class CalendarClient:
         conflicts: list[Insert] = []
         while pending:
             retry, limited = [], False
-            for chunk in _chunks(pending, BATCH_SIZE):
-                try:
-                    results = self._batch(chunk)
-                except TRANSPORT_ERRORS + (HttpError,) as e:
-                    if isinstance(e, HttpError) and _reason(e) == "quotaExceeded":
-                        raise GoogleError(_quota_message()) from None
-                    retry.extend(chunk)  # the whole batch failed: send it again
-                    limited = limited or (isinstance(e, HttpError) and _retryable(e) == "rate")
-                    continue
+            for n, chunk in enumerate(_chunks(pending, BATCH_SIZE)):
+                stop = self._cannot_ask()
+                if stop is None:
+                    try:
+                        results = self._batch(chunk)
+                    except HttpError as e:
+                        if _reason(e) == "quotaExceeded":
+                            raise GoogleError(_quota_message()) from None
+                        retry.extend(chunk)  # the whole batch failed: send it again
+                        limited = limited or _retryable(e) == "rate"
+                        continue
+                    except TRANSPORT_ERRORS + (_TokenUnreachable,) as e:
+                        failure = self._failure(e)
+                        if failure.retryable:
+                            retry.extend(chunk)
+                            continue
+                        stop = self._gone(failure)
+                if stop is not None:  # unreachable, or out of time: send nothing more
+                    unsent = [c for later in list(_chunks(pending, BATCH_SIZE))[n:] for c in later]
+                    for change in retry + unsent:
+                        outcomes[id(change)].error = stop
+                    retry = []
+                    break
                 for change, _response, error in results:
                     if error is None:
                         outcomes[id(change)].error = None
@@ -154,6 +189,10 @@ class CalendarClient:
                 if limited and rate_waited + delay > self.patience.budget:
                     for change in pending:
                         outcomes[id(change)].error = "rate limited past the budget; the next run will carry on"
+                    break
+                if not self.patience.allows(delay):
+                    for change in pending:
+                        outcomes[id(change)].error = "not retried: the run's deadline is near; the next run will carry on"
                     break
                 rate_waited += delay if limited else 0
                 self.patience.wait(delay)
@@ -182,10 +221,17 @@ class CalendarClient:
     def _read_many(self, event_ids: list[str]) -> list[tuple[dict | None, str | None]]:
         found = []
         for chunk in _chunks(event_ids, BATCH_SIZE):
+            stop = self._cannot_ask()
+            if stop is not None:
+                found.extend((None, stop) for _ in chunk)
+                continue
             try:
                 results = self._batch([_Read(i) for i in chunk])
-            except TRANSPORT_ERRORS + (HttpError,) as e:
-                found.extend((None, str(e)) for _ in chunk)
+            except HttpError as e:
+                found.extend((None, _describe(e)) for _ in chunk)
+                continue
+            except TRANSPORT_ERRORS + (_TokenUnreachable,) as e:
+                found.extend((None, str(self._failure(e))) for _ in chunk)
                 continue
             found.extend((response, _describe(error) if error else None) for _, response, error in results)
         return found
@@ -199,7 +245,7 @@ class CalendarClient:
         batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
         for i, change in enumerate(chunk):
             batch.add(self._request(change), request_id=str(i))
-        batch.execute(http=self.service._http)
+        batch.execute(http=self.http)
         return [(change, *answers.get(str(i), (None, None))) for i, change in enumerate(chunk)]
 
     def _request(self, change):
@@ -216,6 +262,9 @@ class CalendarClient:
     def _execute(self, request, what: str, missing_ok: bool = False):
         attempt, rate_waited = 0, 0.0
         while True:
+            stop = self._cannot_ask()
+            if stop is not None:
+                raise GoogleError(f"Google Calendar could not {what}: {stop}")
             try:
                 return request.execute(num_retries=0)
             except HttpError as e:
@@ -224,27 +273,121 @@ class CalendarClient:
                     return None
                 if _reason(e) == "quotaExceeded":
                     raise GoogleError(_quota_message()) from None
+                if _status(e) == 404:
+                    raise GoogleError(self._calendar_missing(e)) from None
                 if not kind or (attempt >= self.patience.retries and kind != "rate"):
-                    raise GoogleError(f"Google Calendar could not {what}: {_describe(e)}") from None
+                    raise GoogleError(f"Google Calendar could not {what}: {self._answered(e)}") from None
                 delay = self.patience.backoff_delay(min(attempt, 6))
                 if kind == "rate":
                     if rate_waited + delay > self.patience.budget:
                         raise GoogleError(f"Google Calendar rate limit: could not {what} within "
                                           f"{self.patience.budget:.0f} s; the next run will carry on") from None
                     rate_waited += delay
-            except GoogleAuthError as e:
-                raise GoogleError(f"Google refused the service account: {e}") from None
-            except TRANSPORT_ERRORS as e:
-                if attempt >= self.patience.retries:
-                    raise GoogleError(f"Google Calendar did not answer ({type(e).__name__}) to {what}") from None
+                if not self.patience.allows(delay):
+                    raise GoogleError(f"Google Calendar could not {what}: {self._answered(e)}; no time left to "
+                                      "retry before the run's deadline") from None
+            except TRANSPORT_ERRORS + (_TokenUnreachable,) as e:
+                failure = self._failure(e)
                 delay = self.patience.backoff_delay(attempt)
+                if not failure.retryable or attempt >= self.patience.retries or not self.patience.allows(delay):
+                    tries = f" (tried {attempt + 1} times)" if attempt else ""
+                    raise GoogleError(f"{self._gone(failure)}{tries}: could not {what}; "
+                                      "the next run will try again") from None
+            except GoogleAuthError as e:  # the token server answered, and said no
+                host, port = transport.host_port(self.credentials.token_uri)
+                raise GoogleError(f"Google's token server at {host}:{port} refused the service account "
+                                  f"{self.account}: {_auth_reason(e)}") from None
             self.patience.wait(delay)
             attempt += 1
+
+    # -- errors ---------------------------------------------------------------------
+    def _cannot_ask(self) -> str | None:
+        """Why no request may go out now (Google unreachable earlier in the
+        run, or the deadline passed), else None. Sets the connections'
+        timeouts to what is left before the deadline."""
+        if self.down is not None:
+            return f"{self.down}; not tried again in this run"
+        if not self.patience.allows(0):
+            host, port = transport.host_port(self.endpoint)
+            return f"Google Calendar at {host}:{port}: not asked: the run's deadline has passed"
+        timeout = self.patience.request_timeouts()[1]
+        if timeout != self.timeout:
+            self.timeout = timeout
+            for connections in (self.http.http, self.credentials.http):
+                _set_timeout(connections, timeout)
+        return None
+
+    def _failure(self, e: BaseException) -> transport.Failure:
+        if isinstance(e, _TokenUnreachable):
+            return transport.failure("Google's token server", e.token_uri, e.cause, read=self.timeout)
+        return transport.failure("Google Calendar", self.endpoint, e, read=self.timeout)
+
+    def _gone(self, failure: transport.Failure) -> str:
+        """Note a failure that asking again at once would not cure."""
+        if not failure.retryable:
+            self.down = str(failure)
+        return str(failure)
+
+    def _answered(self, e: HttpError) -> str:
+        body = _error_body(e)
+        return transport.answered("Google Calendar", self.endpoint, _status(e), _reason(e), body.get("message"))
+
+    def _calendar_missing(self, e: HttpError) -> str:
+        return (f"{self._answered(e)} for calendar {self.calendar_id}: it does not exist, or it is not shared "
+                f"with the service account {self.account} (share it with that address, \"Make changes to "
+                "events\", or correct google.calendar_id)")
 
 
 @dataclass(frozen=True)
 class _Read:
     event_id: str
+
+
+class _TokenUnreachable(Exception):
+    """No answer from the token server. Not a GoogleAuthError: nobody
+    refused anything."""
+
+    def __init__(self, token_uri: str, cause: BaseException):
+        super().__init__(token_uri, cause)
+        self.token_uri, self.cause = token_uri, cause
+
+
+class _BoundedCredentials(google.auth.credentials.Credentials):
+    """The service account's credentials, always refreshed through a
+    transport with a timeout, whatever transport the caller passes:
+    googleapiclient refreshes inside batches through a new httplib2.Http()
+    that has none."""
+
+    def __init__(self, inner, timeout: float):
+        super().__init__()
+        self.inner = inner
+        self.http = httplib2.Http(timeout=timeout)
+
+    @property
+    def token_uri(self) -> str:
+        return getattr(self.inner, "_token_uri", None) or GOOGLE_TOKEN_URI
+
+    def refresh(self, request) -> None:
+        try:
+            self.inner.refresh(google_auth_httplib2.Request(self.http))
+        except (TransportError, httplib2.HttpLib2Error, OSError, http.client.HTTPException) as e:
+            raise _TokenUnreachable(self.token_uri, e) from None
+        self.token, self.expiry = self.inner.token, self.inner.expiry
+
+
+def _set_timeout(http: httplib2.Http, seconds: float) -> None:
+    """A new socket timeout for `http`'s future connections and the open ones."""
+    http.timeout = seconds
+    for conn in http.connections.values():
+        conn.timeout = seconds
+        if getattr(conn, "sock", None) is not None:
+            conn.sock.settimeout(seconds)
+
+
+def _auth_reason(e: GoogleAuthError) -> str:
+    """google-auth's RefreshError carries the token server's words first."""
+    first = e.args[0] if e.args else ""
+    return str(first) or type(e).__name__
 
 
 def batch_uri(endpoint: str) -> str:

@@ -28,7 +28,7 @@ from .core.calendarplan import CalendarPlan, Marks, plan_calendar, resource, sta
 from .core.events import slug
 from .core.model import GoogleSettings
 from .gcal import CalendarClient, GoogleConfigError, credentials_from_env
-from .retry import Patience
+from .retry import Patience, with_env_timeouts
 from .syncresult import SyncResult
 from .team import Team
 
@@ -45,7 +45,7 @@ def client_from_env(team: Team, patience: Patience | None = None, env=os.environ
     settings = settings_of(team)
     credentials = credentials_from_env(settings.delegate, env)
     return CalendarClient(settings.calendar_id, credentials, endpoint=env.get("ROTA_GOOGLE_API_ENDPOINT"),
-                          patience=patience, send_updates=settings.send_updates)
+                          patience=with_env_timeouts(patience, env), send_updates=settings.send_updates)
 
 
 def make_plan(team: Team, window: Window, client: CalendarClient) -> tuple[CalendarPlan, list[dict]]:

@@ -11,10 +11,15 @@ The contract the sync relies on:
 * `add` and `remove` are idempotent: adding someone already in the group and
   removing a membership that is already gone both succeed, so a sync
   interrupted half-way converges on the next run;
-* a 429 waits for `Retry-After` within a bounded budget of seconds, 5xx and
-  connection errors retry with exponential backoff and jitter; past that, a
-  `ZendeskError` says what happened. The waiting is done by an injected
-  `sleep`, so tests pass time in instead of sleeping.
+* every request has the patience's connect and read timeouts; a 429 waits
+  for `Retry-After` within a bounded budget of seconds, 5xx and dropped
+  connections retry with exponential backoff and jitter; a refused
+  connection, a timeout, a name that does not resolve or a TLS failure is
+  not retried (the next run tries again); nothing waits or asks past the
+  patience's deadline. Whatever fails, the caller gets one `ZendeskError`
+  naming the host and port and what happened (a success that is not JSON
+  included). The waiting is done by an injected `sleep`, so tests pass time
+  in instead of sleeping.
 
 Credentials come only from the environment and are never printed.
 """
@@ -33,14 +38,22 @@ from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyExce
 
 from .core.groupsync import Account, Membership
 from .core.tickets import Ticket
+from . import transport
 from .errors import RotaError
-from .retry import Patience, retry_after_seconds
+from .retry import READ_TIMEOUT, Patience, retry_after_seconds, with_env_timeouts
 
 PAGE = 100  # Zendesk's largest page
 
 
 class ZendeskError(RotaError):
+    """Every failure of a Zendesk call: what Zendesk answered (`status`,
+    and its own words in `details`) or why no answer came (`status` None)."""
+
     exit_code = 1
+
+    def __init__(self, message: str, status: int | None = None, details: str = ""):
+        super().__init__(message)
+        self.status, self.details = status, details
 
 
 class ZendeskConfigError(RotaError):
@@ -78,51 +91,74 @@ class Credentials:
 class _RetryingSession(requests.Session):
     """A requests session that rides out rate limits and passing failures
     before zenpy sees the response (zenpy would otherwise sleep through 429s
-    with no limit)."""
+    with no limit), gives every request the patience's timeouts, and never
+    waits or asks past its deadline. Once Zendesk proved unreachable (refused,
+    silent, unknown name, TLS), later calls of the run fail at once with the
+    same message instead of waiting again."""
 
     def __init__(self, patience: Patience):
         super().__init__()
         self.patience = patience
         self.sent = 0  # HTTP requests made, retries included
+        self.down: str | None = None
 
     def request(self, method, url, *args, **kwargs):
+        if self.down is not None:
+            raise ZendeskError(f"{self.down}; not tried again in this run")
         p = self.patience
         attempt, rate_limited = 0, 0.0
         while True:
+            if not p.allows(0):
+                raise ZendeskError(f"Zendesk at {_where(url)}: stopped before {method} {_path(url)}: "
+                                   "the run's deadline has passed; the next run will carry on")
+            connect, read = kwargs["timeout"] = p.request_timeouts()
             self.sent += 1
             try:
                 response = super().request(method, url, *args, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as e:
-                if attempt >= p.retries:
-                    raise ZendeskError(f"Zendesk did not answer {method} {_path(url)} after {attempt + 1} tries: {type(e).__name__}") from None
-                p.wait(p.backoff_delay(attempt))
-                attempt += 1
-                continue
+            except requests.RequestException as e:
+                failure = transport.failure("Zendesk", url, e, connect=connect, read=read)
+                delay = p.backoff_delay(attempt)
+                if failure.retryable and attempt < p.retries and p.allows(delay):
+                    p.wait(delay)
+                    attempt += 1
+                    continue
+                tries = f" (tried {attempt + 1} times)" if attempt else ""
+                message = f"{failure}{tries} on {method} {_path(url)}"
+                if not failure.retryable:
+                    self.down = message
+                raise ZendeskError(f"{message}; the next run will try again") from None
             if response.status_code == 429:
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 if rate_limited + retry_after > p.budget:
                     raise ZendeskError(
                         f"Zendesk rate limit: {method} {_path(url)} still limited after waiting {rate_limited:.0f} s "
-                        f"(budget {p.budget:.0f} s); the next run will carry on")
+                        f"(budget {p.budget:.0f} s); the next run will carry on", 429)
+                if not p.allows(retry_after):
+                    raise ZendeskError(
+                        f"Zendesk rate limit: {method} {_path(url)} asks to wait {retry_after:.0f} s, past the "
+                        "run's deadline; the next run will carry on", 429)
                 rate_limited += retry_after
                 p.wait(retry_after)
                 continue
-            if response.status_code >= 500 and attempt < p.retries:
-                p.wait(p.backoff_delay(attempt))
+            if response.status_code >= 500 and attempt < p.retries and p.allows(delay := p.backoff_delay(attempt)):
+                p.wait(delay)
                 attempt += 1
                 continue
+            _check_json(response, method, url)
             return response
 
 
 class ZendeskClient:
-    def __init__(self, base_url: str, credentials: Credentials, patience: Patience | None = None, timeout: float = 30):
+    def __init__(self, base_url: str, credentials: Credentials, patience: Patience | None = None):
         scheme, host = _split_base_url(base_url)
         self.base_url = base_url
         self.session = _RetryingSession(patience or Patience())
         self._groups = None
         subdomain, _, domain = host.partition(".")
         self.api = Zenpy(
-            subdomain=subdomain, domain=domain, session=self.session, timeout=timeout, disable_cache=True,
+            subdomain=subdomain, domain=domain, session=self.session, disable_cache=True,
+            # The session sets each request's timeouts from the patience; this is only zenpy's default.
+            timeout=READ_TIMEOUT,
             # Our session handles 429s; this only guards against zenpy's own loop.
             ratelimit_budget=1,
             **_auth(credentials),
@@ -197,10 +233,12 @@ class ZendeskClient:
     def add(self, group_id: int, user_id: int) -> None:
         try:
             self._call(self.api.group_memberships.create, GroupMembership(user_id=user_id, group_id=group_id))
-        except APIException as e:
-            if _status(e) == 422 and "already" in _details(e).lower():
+        except ZendeskError as e:
+            if e.status is None:
+                raise  # no answer: the message says why
+            if e.status == 422 and "already" in e.details.lower():
                 return  # a retried create that had already happened
-            raise ZendeskError(f"Zendesk refused to add user {user_id}: {_details(e)}") from None
+            raise ZendeskError(f"Zendesk refused to add user {user_id}: {e.details}", e.status, e.details) from None
 
     def remove(self, membership_id: int) -> None:
         try:
@@ -210,27 +248,33 @@ class ZendeskClient:
 
     # -- errors ---------------------------------------------------------------------
     def _call(self, fn, *args, **kwargs):
+        """Every zenpy call goes through here: whatever zenpy raises becomes
+        one ZendeskError (RecordNotFoundException stays, for the callers that
+        take "gone" for an answer)."""
         try:
             return fn(*args, **kwargs)
         except RecordNotFoundException:
             raise
         except APIException as e:
-            if _status(e) == 422:
-                raise
-            if _status(e) in (401, 403):
-                raise ZendeskError(f"Zendesk refused the credentials ({_status(e)}): check ZENDESK_EMAIL and the token") from None
-            raise ZendeskError(f"Zendesk answered {_status(e)}: {_details(e)}") from None
+            status, code, details = _status(e), *_error_of(e)
+            if status in (401, 403):
+                raise ZendeskError(f"Zendesk refused the credentials ({status}): check ZENDESK_EMAIL and the token",
+                                   status, details) from None
+            raise ZendeskError(transport.answered("Zendesk", self.base_url, status, code, details), status, details) from None
         except requests.HTTPError as e:
-            raise ZendeskError(f"Zendesk answered {e.response.status_code} for {_path(e.response.url)}") from None
-        except (ZenpyException, ValueError) as e:
-            raise ZendeskError(f"unexpected answer from Zendesk: {e}") from None
+            raise ZendeskError(transport.answered("Zendesk", self.base_url, e.response.status_code)
+                               + f" for {_path(e.response.url)}", e.response.status_code) from None
+        except (ZenpyException, ValueError, AttributeError, KeyError, TypeError) as e:
+            # zenpy trips over answers it cannot read (JSON of the wrong shape).
+            raise ZendeskError(f"unexpected answer from Zendesk at {_where(self.base_url)}: "
+                               f"{type(e).__name__}: {e}") from None
 
 
 def client_from_env(config_url: str | None, patience: Patience | None = None, env=os.environ) -> ZendeskClient:
     url = env.get("ZENDESK_URL") or config_url
     if not url:
         raise ZendeskConfigError("no Zendesk URL: set zendesk.url in the roster or ZENDESK_URL")
-    return ZendeskClient(url.rstrip("/"), Credentials.from_env(env), patience)
+    return ZendeskClient(url.rstrip("/"), Credentials.from_env(env), with_env_timeouts(patience, env))
 
 
 def _auth(credentials: Credentials) -> dict:
@@ -276,13 +320,43 @@ def _status(e: APIException) -> int | None:
     return response.status_code if response is not None else None
 
 
-def _details(e: APIException) -> str:
+def _error_of(e: APIException) -> tuple[str | None, str]:
+    """Zendesk's own error code and its words, from an error answer's body:
+    `{"error": "RecordInvalid", "description": ..., "details": {field: [{"description"}]}}`
+    or `{"error": {"title", "message"}}`."""
     try:
         data = e.response.json()
     except (AttributeError, ValueError):
-        return str(e)
-    messages = [d.get("description", "") for items in (data.get("details") or {}).values() for d in items]
-    return "; ".join(m for m in messages if m) or data.get("description") or data.get("error") or str(e)
+        return None, str(e)
+    if not isinstance(data, dict):
+        return None, str(e)
+    error = data.get("error")
+    if isinstance(error, dict):
+        return error.get("title"), error.get("message") or ""
+    details = data.get("details") if isinstance(data.get("details"), dict) else {}
+    messages = [d.get("description", "") for items in details.values() if isinstance(items, list)
+                for d in items if isinstance(d, dict)]
+    words = "; ".join(m for m in messages if m) or data.get("description") or ""
+    return (error if isinstance(error, str) else None), words
+
+
+def _check_json(response: requests.Response, method: str, url: str) -> None:
+    """A success whose body is not JSON (a proxy's or a maintenance page)
+    would make zenpy fail in odd ways; say what came instead."""
+    if not 200 <= response.status_code < 300 or response.status_code == 204:
+        return
+    try:
+        response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type") or "no Content-Type"
+        start = response.text[:60].strip()
+        raise ZendeskError(f"unexpected answer from Zendesk at {_where(url)} to {method} {_path(url)}: "
+                           f"{response.status_code} but not JSON ({kind}: {start!r})", response.status_code) from None
+
+
+def _where(url: str) -> str:
+    host, port = transport.host_port(url)
+    return f"{host}:{port}"
 
 
 def _path(url: str) -> str:
