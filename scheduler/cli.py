@@ -88,6 +88,8 @@ def parser() -> argparse.ArgumentParser:
     _roster_arg(run)
     run.add_argument("--at", metavar="DATETIME", help="act as of this instant (default: now)")
     run.add_argument("--apply", action="store_true", help="make the changes (default: say what would change)")
+    run.add_argument("--deadline", type=_deadline, metavar="SECONDS",
+                     help="stop asking outside systems after this long; steps not started are skipped (default 240)")
     run.set_defaults(run=cmd_run)
 
     tickets = commands.add_parser("tickets", help="tickets that break the team's status rules (exit 1 on any)")
@@ -155,6 +157,16 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _deadline(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds, at most 3600")
+    return seconds
 
 
 def _weeks(text: str) -> int:
@@ -353,7 +365,7 @@ def cmd_run(args, now) -> int:
     from . import runjob
 
     parse = written_instant if args.apply else instant
-    return runjob.run(roster_path(args), now, now, apply=args.apply, out=sys.stdout,
+    return runjob.run(roster_path(args), now, now, apply=args.apply, out=sys.stdout, deadline=args.deadline,
                       at_text=args.at, parse_at=lambda text, schedule: parse(text, schedule, now))
 
 

@@ -12,9 +12,15 @@ Steps, in order, each on its own (one failing does not stop the others):
 A step whose system is not configured (no `zendesk:` or `google:` section,
 no SLACK_WEBHOOK_URL) is skipped. Without `--apply` every step only says
 what it would do. A run takes a lock beside the roster; a second run that
-finds it taken exits at once, quietly, so cron overlaps and two app
-instances never double-post or race. A run with nothing to do prints one
-line. The exit code is 1 if any step failed.
+finds it taken exits at once with one line naming the holder, so cron
+overlaps and two app instances never double-post or race. A run with
+nothing to do prints one line.
+
+A run has a deadline (240 s by default, well inside a five-minute
+schedule): no request and no retry wait goes past it, and the steps not
+started by then are reported as skipped. The time is read from the
+patience's monotonic clock, so tests pass a clock in instead of waiting.
+The exit code is 1 if any step failed or was cut off by the deadline.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TextIO
 
 from . import handoffnotice, ticketcounts
@@ -31,10 +37,12 @@ from .core import Window, monday_of
 from .core.events import when
 from .errors import RotaError
 from .filelock import Busy, lock_path, locked
-from .retry import Patience
+from .retry import Patience, with_env_timeouts
 from .team import Team
 
 NOTHING, DONE, PLANNED, SKIPPED, FAILED = "nothing to do", "done", "dry run", "skipped", "failed"
+DEADLINE = 240.0  # seconds: a run every five minutes ends well before the next one starts
+STUCK_AFTER = 60.0  # seconds past its deadline after which a run holding the lock looks stuck
 
 
 @dataclass
@@ -43,6 +51,7 @@ class Step:
     state: str = NOTHING
     summary: str = ""
     details: str = ""
+    late: bool = False  # not started: the run's deadline had passed
 
 
 @dataclass
@@ -67,20 +76,54 @@ class Context:
 
 def run(team_path, at: datetime, now: datetime, *, apply: bool, out: TextIO, env=os.environ,
         patience: Patience | None = None, zendesk_client=None, gcal_client=None,
-        at_text: str | None = None, parse_at=None) -> int:
+        at_text: str | None = None, parse_at=None, deadline: float | None = None) -> int:
     """`at_text` (from --at), when given, is read with `parse_at` once the
-    roster is loaded (its time zone decides what a local time means)."""
+    roster is loaded (its time zone decides what a local time means).
+    `deadline`: seconds from now (default DEADLINE), on `patience.clock`."""
+    deadline = DEADLINE if deadline is None else deadline
+    patience = with_env_timeouts(patience, env)
+    patience.stop_at(deadline)
     try:
-        with locked(lock_path(team_path, "run"), wait=False):
+        with locked(lock_path(team_path, "run"), wait=False, holder={"pid": os.getpid(), "since": now.isoformat()}):
             team = Team.load(team_path)
             if at_text is not None:
                 at = parse_at(at_text, team.schedule())
-            ctx = Context(team, at, now, apply, dict(env), patience or Patience(),
+            ctx = Context(team, at, now, apply, dict(env), patience,
                           zendesk_client or _zendesk_from_env, gcal_client or _gcal_from_env)
-            steps = [_guard(name, fn, ctx) for name, fn in STEPS]
-    except Busy:
-        return 0  # another run holds the lock: it does the work
-    return _report(steps, ctx, out)
+            steps = []
+            for name, fn in STEPS:
+                if patience.allows(0):
+                    steps.append(_guard(name, fn, ctx))
+                else:
+                    steps.append(Step(name, SKIPPED, f"deadline (not started within the run's {deadline:g} s; "
+                                                     "the next run will do it)", late=True))
+    except Busy as busy:
+        return _busy(busy, now, deadline, out)
+    return _report(steps, ctx, out, deadline)
+
+
+def _busy(busy: Busy, now: datetime, deadline: float, out: TextIO) -> int:
+    """One line naming the run that holds the lock. 0: it does the work;
+    1 if it has run so far past any deadline that it looks stuck."""
+    holder = busy.holder or {}
+    try:
+        since = datetime.fromisoformat(holder["since"])
+        held = (now - since).total_seconds()
+        when_text = f", since {since.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, {_ago(held)}"
+    except (KeyError, TypeError, ValueError):
+        held, when_text = None, ""
+    who = f"pid {holder['pid']}" if "pid" in holder else "a run that has not said who it is yet"
+    stuck = held is not None and held > deadline + STUCK_AFTER
+    tail = (f"; that is longer than a run may take ({deadline:g} s): it may be stuck, check pid {holder.get('pid')}"
+            if stuck else "; it does the work, this run stops")
+    print(f"rota run: another run holds {busy.path} ({who}{when_text}){tail}.", file=out)
+    return 1 if stuck else 0
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{max(seconds, 0):.0f} s ago"
+    return f"{seconds / 60:.0f} min ago"
 
 
 def _guard(name: str, fn, ctx: Context) -> Step:
@@ -221,10 +264,11 @@ def _gcal_from_env(ctx: Context):
 
 
 # -- the report -------------------------------------------------------------------------
-def _report(steps: list[Step], ctx: Context, out: TextIO) -> int:
+def _report(steps: list[Step], ctx: Context, out: TextIO, deadline: float) -> int:
     local = ctx.team.schedule().calendar.to_local(ctx.at)
     failed = [s for s in steps if s.state == FAILED]
-    if all(s.state in (NOTHING, SKIPPED) for s in steps):
+    late = [s for s in steps if s.late]
+    if not late and all(s.state in (NOTHING, SKIPPED) for s in steps):
         skipped = [s.name for s in steps if s.state == SKIPPED]
         tail = f" (skipped: {', '.join(skipped)})" if skipped else ""
         print(f"rota run at {when(local)}: nothing to do{tail}.", file=out)
@@ -238,5 +282,7 @@ def _report(steps: list[Step], ctx: Context, out: TextIO) -> int:
                 print(f"             {line}", file=out)
     if failed:
         print(f"{len(failed)} step(s) failed: {', '.join(s.name for s in failed)}.", file=out)
-        return 1
-    return 0
+    if late:
+        print(f"{len(late)} step(s) not started before the run's deadline ({deadline:g} s): "
+              f"{', '.join(s.name for s in late)}.", file=out)
+    return 1 if failed or late else 0

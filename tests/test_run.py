@@ -145,10 +145,11 @@ def test_unconfigured_systems_are_skipped_not_failed(world, run):
                           "(skipped: zendesk, tickets, gcal, notice).\n")
 
 
-def test_a_second_run_while_one_holds_the_lock_exits_quietly(world, run):
+def test_a_second_run_while_one_holds_the_lock_exits_at_once_in_one_line(world, run):
     with filelock.locked(filelock.lock_path(world.path, "run")):
         assert run() == 0
-    assert run.output == ""
+    assert run.output == (f"rota run: another run holds {filelock.lock_path(world.path, 'run')} (a run that has "
+                          "not said who it is yet); it does the work, this run stops.\n")
     assert all_writes(world) == [] and world.slack.messages == []
 
 

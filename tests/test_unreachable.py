@@ -1,12 +1,15 @@
 """Outside systems that hang, refuse or answer nonsense: every request has a
 timeout, every failure is one line naming the system, its host and port and
-what went wrong.
+what went wrong, and `rota run` keeps to its deadline.
 
 Timeouts are set short through the environment (0.2 s where nothing but
-the silent server is asked, 1 s where a working fake answers too), so
-nothing here waits long."""
+the silent server is asked, 1 s where a working fake answers too) and the
+run's clock is a fake one that advances only when told, so nothing here
+waits long."""
 
+import io
 import json
+import os
 import socket
 import ssl
 import urllib.error
@@ -18,14 +21,29 @@ from fakes.google import FakeGoogle
 from fakes.silent import SilentServer, refused_port
 from fakes.slack import FakeSlack
 from fakes.zendesk import FakeZendesk
-from rosters import team, yaml_text
+from rosters import team, utc, yaml_text
 
-from scheduler import transport
+from scheduler import filelock, runjob, transport
 from scheduler.cli import main
+from scheduler.retry import Patience
 
 CALENDAR = "team@group.calendar.google.com"
 NAMES = ("Ada", "Bob", "Cy", "Di")
+MONDAY = "2027-01-11T09:05:00-05:00"  # the handoff: Ada out, Cy in
 ZENDESK = {"url": "https://acme.zendesk.com", "group": "Platform experts"}
+
+
+class FakeClock:
+    """A monotonic clock that moves only when something says time passed."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @pytest.fixture
@@ -171,6 +189,113 @@ def test_a_calendar_google_does_not_know_may_not_be_shared(world, capsys):
     assert err.startswith(f"rota: Google Calendar at 127.0.0.1:{world.google.port} answered 404 notFound")
     assert ("calendar unshared@group.calendar.google.com: it does not exist, or it is not shared with the "
             "service account rota-sync@rota-test.iam.gserviceaccount.com") in err
+
+
+# -- rota run ---------------------------------------------------------------------------
+def run_job(world, at=MONDAY, clock=None, deadline=None, env=None):
+    clock = clock or FakeClock()
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        clock.advance(seconds)
+
+    out = io.StringIO()
+    code = runjob.run(world.path, utc(at), utc(at), apply=True, out=out, env=env or dict(os.environ),
+                      patience=Patience(sleep, clock=clock, jitter=lambda: 0.0), deadline=deadline)
+    return code, out.getvalue(), waits
+
+
+def step_line(output, name):
+    return next(line for line in output.splitlines() if line.startswith(f"  {name} "))
+
+
+def test_a_run_with_every_service_hanging_fails_each_step_once_and_says_where(world):
+    with SilentServer() as zd, SilentServer() as google, SilentServer() as slack:
+        env = dict(os.environ, ZENDESK_URL=zd.url, ROTA_GOOGLE_API_ENDPOINT=google.url + "/calendar/v3/",
+                   SLACK_WEBHOOK_URL=slack.url + "/services/T0001/B0001/s3cret", ROTA_READ_TIMEOUT="1")
+        code, output, waits = run_job(world, env=env)
+        assert (zd.connections, google.connections, slack.connections) == (1, 1, 1)
+    assert code == 1 and waits == []
+    assert f"zendesk  failed: Zendesk at 127.0.0.1:{zd.port} did not answer within 1 s" in output
+    assert step_line(output, "tickets").endswith("not tried again in this run")
+    assert f"gcal     failed: Google Calendar at 127.0.0.1:{google.port} did not answer within 1 s" in output
+    assert (f"notice   failed: Slack at 127.0.0.1:{slack.port} did not answer within 1 s after the message "
+            "was sent: it may have been posted") in output
+    assert "s3cret" not in output
+    assert output.splitlines()[-1] == "4 step(s) failed: zendesk, tickets, gcal, notice."
+
+
+def test_a_refused_slack_is_not_retried_and_the_next_run_posts(world):
+    port = refused_port()
+    code, output, waits = run_job(world, env=dict(os.environ, SLACK_WEBHOOK_URL=f"http://127.0.0.1:{port}/services/x"))
+    assert code == 1 and waits == []
+    assert f"notice   failed: Slack at 127.0.0.1:{port} refused the connection; the next run will try again" in output
+    code, output, _ = run_job(world, at="2027-01-11T09:10:00-05:00")
+    assert code == 0 and len(world.slack.messages) == 1
+
+
+def test_steps_not_started_by_the_deadline_are_skipped_and_the_run_exits_1(world):
+    clock = FakeClock()
+    world.zd.on_request = lambda: clock.advance(50)  # a slow Zendesk: each request takes 50 s
+    code, output, _ = run_job(world, clock=clock, deadline=240)
+    assert code == 1
+    assert step_line(output, "record").startswith("  record   done")
+    assert "the run's deadline has passed" in step_line(output, "zendesk")
+    for name in ("tickets", "gcal", "notice"):
+        assert step_line(output, name).startswith(f"  {name:8} skipped: deadline")
+    assert output.splitlines()[-1] == "3 step(s) not started before the run's deadline (240 s): tickets, gcal, notice."
+    assert len(world.zd.requests) == 5  # none sent once the deadline had passed
+    assert world.google.requests == [] and world.slack.requests == []
+
+
+def test_no_retry_waits_past_the_deadline(world):
+    world.zd.fail_next(429, retry_after=100, path_contains="/groups")
+    code, output, waits = run_job(world, deadline=60)
+    assert code == 1 and 100 not in waits
+    assert "asks to wait 100 s, past the run's deadline" in step_line(output, "zendesk")
+
+
+def test_google_batches_are_not_retried_past_the_deadline(world):
+    world.google.fail_next(503, count=10, path_contains="/batch", in_batch=False)
+    code, output, waits = run_job(world, deadline=2.5)
+    assert code == 1 and waits == [1.0]  # the next backoff (2 s) would end past the deadline
+    assert "gcal     failed: 0 of" in output
+    assert "not retried: the run's deadline is near; the next run will carry on" in output
+    assert world.google.events[CALENDAR] == {}
+
+
+def test_a_second_run_names_the_one_holding_the_lock(world):
+    seen = []
+
+    def second_run():  # starts while the first run is talking to Zendesk
+        if not seen:
+            seen.append(run_job(world, at="2027-01-11T09:07:00-05:00"))
+
+    world.zd.on_request = second_run
+    code, _, _ = run_job(world)
+    assert code == 0
+    (second_code, second_output, _), = seen
+    assert second_code == 0
+    assert second_output == (f"rota run: another run holds {filelock.lock_path(world.path, 'run')} (pid {os.getpid()}, "
+                             "since 2027-01-11 14:05:00 UTC, 2 min ago); it does the work, this run stops.\n")
+
+
+def test_a_lock_held_far_past_any_deadline_looks_stuck(world):
+    holder = {"pid": 4242, "since": "2027-01-11T13:00:00+00:00"}
+    with filelock.locked(filelock.lock_path(world.path, "run"), holder=holder):
+        code, output, _ = run_job(world)
+    assert code == 1
+    assert "(pid 4242, since 2027-01-11 13:00:00 UTC, 65 min ago)" in output
+    assert "it may be stuck, check pid 4242" in output and output.count("\n") == 1
+
+
+def test_the_cli_takes_a_deadline(world, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--roster", str(world.path), "--deadline", "0"])
+    assert exited.value.code == 2
+    assert "--deadline: '0': give a positive number of seconds, at most 3600" in capsys.readouterr().err
+    assert main(["run", "--roster", str(world.path), "--at", "2027-01-11T09:05", "--deadline", "100"]) == 0
 
 
 # -- one way to say what went wrong -------------------------------------------------------
