@@ -223,8 +223,13 @@ def test_any_edit_keeps_every_comment_and_touches_only_its_entry(own_line, trail
         try:
             edit = edits.plan_edit(base, kind, fields, NOW)
         except edits.EditError as e:
-            refusals = {"swap": ("is a gap", "different people", "swap of"),  # the last: one that would not apply
-                        "retire_member": ("already says this",)}
+            # Changes the form rightly refuses: a gap, a swap that would not apply
+            # ("swap of"), someone needed on days they are not a member, a
+            # retirement that would leave a later cover with nobody.
+            off_team = "so is not a member for all of"
+            refusals = {"swap": ("is a gap", "different people", "swap of", off_team),
+                        "add_override": (off_team,), "add_absence": (off_team,),
+                        "retire_member": ("already says this", "whoever covers must be a member")}
             if not any(r in e.message for r in refusals.get(kind, ())):
                 raise
             assume(False)  # a change the form rightly refuses: nothing to check in the file
