@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scheduler import holidaycal  # noqa: E402
+from scheduler.roster import holidaycal  # noqa: E402
 from scheduler.core import Absence, Meeting, Member, Roster, Schedule, Swap, Window  # noqa: E402
 
 results: list[tuple[str, float, float, str]] = []
@@ -104,7 +104,7 @@ def with_swaps(roster: Roster, holidays, count: int) -> Roster:
 
 
 def bench_feed() -> None:
-    from scheduler import icsfeed
+    from scheduler.publish import icsfeed
     from scheduler.team import Team
 
     team = Team.load(REPO / "rosters" / "example.yaml")
@@ -131,7 +131,7 @@ def bench_who() -> None:
 
 
 def bench_hostile_rosters() -> None:
-    from scheduler import rosterfile
+    from scheduler.roster import rosterfile
     from scheduler.errors import RosterInvalid
 
     header = 'team: T\ntimezone: UTC\nrotation: {start: 2027-01-04, handoff_time: "09:00"}\n'
@@ -162,11 +162,11 @@ def bench_zendesk_requests() -> None:
 
     sys.path.insert(0, str(REPO / "tests"))
     from fakes.zendesk import FakeZendesk
-    from rosters import team, yaml_text
+    from rosterkit import team, yaml_text
 
-    from scheduler import zendesksync
+    from scheduler.sync.zendesk import sync as zendesksync
     from scheduler.team import Team
-    from scheduler.zendesk import Credentials, ZendeskClient
+    from scheduler.sync.zendesk.client import Credentials, ZendeskClient
 
     names = ("Ada", "Bob", "Cy", "Di")
     with FakeZendesk() as fake, tempfile.TemporaryDirectory() as tmp:
@@ -201,10 +201,10 @@ def bench_gcal_requests() -> None:
     sys.path.insert(0, str(REPO / "tests"))
     from fakes.google import FakeGoogle
     from google.oauth2 import service_account
-    from rosters import team, yaml_text
+    from rosterkit import team, yaml_text
 
-    from scheduler import gcalsync
-    from scheduler.gcal import SCOPE, CalendarClient
+    from scheduler.sync.google import sync as gcalsync
+    from scheduler.sync.google.client import SCOPE, CalendarClient
     from scheduler.team import Team
 
     calendar = "team@group.calendar.google.com"
@@ -257,9 +257,9 @@ def bench_page_with_zendesk_hung() -> None:
 
     sys.path.insert(0, str(REPO / "tests"))
     from fakes.zendesk import FakeZendesk
-    from rosters import team, yaml_text
+    from rosterkit import team, yaml_text
 
-    from scheduler.editors import EditorStore
+    from scheduler.store.editors import EditorStore
     from web import create_app
 
     with FakeZendesk() as zd, tempfile.TemporaryDirectory() as tmp:
@@ -310,7 +310,7 @@ def bench_roster_edit() -> None:
 
     import pendulum
 
-    from scheduler.editors import EditorStore
+    from scheduler.store.editors import EditorStore
     from web import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -415,7 +415,7 @@ def bench_run_job() -> None:
     from fakes.google import FakeGoogle
     from fakes.slack import FakeSlack
     from fakes.zendesk import FakeZendesk
-    from rosters import team, yaml_text
+    from rosterkit import team, yaml_text
 
     names = ("Ada", "Bob", "Cy", "Di")
     script = Path(sys.executable).parent / "rota"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pendulum
 
-from .core import Schedule, Window, monday_of
-from .core.events import support_name, when
-from .errors import RotaError
+from scheduler.core import Schedule, Window, monday_of
+from scheduler.core.events import support_name, when
+from scheduler.errors import RotaError
 
 DEFAULT_ROSTER = "rosters/example.yaml"
 MAX_WEEKS = 52 * 20
@@ -185,7 +185,7 @@ def roster_path(args) -> Path:
 
 
 def load_team(args):
-    from .team import Team
+    from scheduler.team import Team
 
     return Team.load(roster_path(args))
 
@@ -242,7 +242,7 @@ def emit(text: str | bytes) -> None:
 
 # -- commands -----------------------------------------------------------------------
 def cmd_show(args, now) -> int:
-    from . import report
+    from scheduler.publish import report
 
     team = load_team(args)
     schedule = team.schedule()
@@ -255,7 +255,7 @@ def cmd_show(args, now) -> int:
 
 
 def cmd_who(args, now) -> int:
-    from . import report
+    from scheduler.publish import report
 
     schedule = load_team(args).schedule()
     at = instant(args.at, schedule, now)
@@ -268,8 +268,8 @@ def cmd_who(args, now) -> int:
 
 
 def cmd_ics(args, now) -> int:
-    from . import icsfeed
-    from .atomicfile import write_atomic
+    from scheduler.publish import icsfeed
+    from scheduler.store.atomicfile import write_atomic
 
     team = load_team(args)
     schedule = team.schedule()
@@ -298,8 +298,8 @@ def cmd_ics(args, now) -> int:
 
 
 def cmd_check(args, now) -> int:
-    from . import report
-    from .errors import RosterInvalid
+    from scheduler.publish import report
+    from scheduler.errors import RosterInvalid
 
     path = roster_path(args)
     try:
@@ -343,7 +343,8 @@ def cmd_record(args, now) -> int:
 
 
 def cmd_sync_zendesk(args, now) -> int:
-    from . import zendesk, zendesksync
+    from scheduler.sync.zendesk import client as zendesk
+    from scheduler.sync.zendesk import sync as zendesksync
 
     team = load_team(args)
     at = (written_instant if args.apply else instant)(args.at, team.schedule(), now)
@@ -352,7 +353,7 @@ def cmd_sync_zendesk(args, now) -> int:
 
 
 def cmd_sync_gcal(args, now) -> int:
-    from . import gcalsync
+    from scheduler.sync.google import sync as gcalsync
 
     team = load_team(args)
     today = team.schedule().calendar.local_date(now)
@@ -362,7 +363,7 @@ def cmd_sync_gcal(args, now) -> int:
 
 
 def cmd_run(args, now) -> int:
-    from . import runjob
+    from scheduler.sync import runjob
 
     parse = written_instant if args.apply else instant
     return runjob.run(roster_path(args), now, now, apply=args.apply, out=sys.stdout, deadline=args.deadline,
@@ -370,7 +371,9 @@ def cmd_run(args, now) -> int:
 
 
 def cmd_tickets(args, now) -> int:
-    from . import ticketcheck, zendesk, zendesksync
+    from scheduler.sync.zendesk import tickets as ticketcheck
+    from scheduler.sync.zendesk import client as zendesk
+    from scheduler.sync.zendesk import sync as zendesksync
 
     team = load_team(args)
     at = instant(args.at, team.schedule(), now)
@@ -399,7 +402,7 @@ def cmd_serve(args, now) -> int:
 
 
 def _editor_store(args):
-    from .editors import EditorStore, path_for
+    from scheduler.store.editors import EditorStore, path_for
 
     return EditorStore(path_for(roster_path(args)))
 

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import holidaycal, recordfile, rosterfile, ticketcounts
-from .core import Record, RecordedStint, Schedule
-from .rosterfile import RosterFile
+from scheduler.roster import holidaycal
+from scheduler.store import recordfile
+from scheduler.roster import rosterfile
+from scheduler.store import ticketcounts
+from scheduler.core import Record, RecordedStint, Schedule
+from scheduler.roster.rosterfile import RosterFile
 
 
 @dataclass

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from rosters import away, member, team, yaml_text
+from rosterkit import away, member, team, yaml_text
 
-from scheduler import rosterfile
+from scheduler.roster import rosterfile
 from scheduler.cli import main
 
 REPO = Path(__file__).parent.parent
@@ -275,7 +275,7 @@ def test_user_add_without_a_terminal_or_stdin_password_is_one_line(roster):
 def test_user_add_refuses_an_existing_editor_unless_asked_to_reset(capsys, roster, monkeypatch):
     import io
 
-    from scheduler.editors import EditorStore
+    from scheduler.store.editors import EditorStore
 
     store = EditorStore(roster.with_name("team.editors.json"))
     store.add("ed@example.gov", "the first long password", "Ed Itor")

@@ -12,16 +12,18 @@ import icalendar
 import pendulum
 import pytest
 from fakes.zendesk import FakeZendesk
-from test_web import PASSWORD, Clock, csrf_of, sign_in, version_of
+from webkit import PASSWORD, Clock, csrf_of, sign_in, version_of
 
-from scheduler import icsfeed, rosterfile, zendesksync
+from scheduler.publish import icsfeed
+from scheduler.roster import rosterfile
+from scheduler.sync.zendesk import sync as zendesksync
 from scheduler.cli import main
 from scheduler.core import Record, Schedule, Window
 from scheduler.core.model import Override
-from scheduler.editors import EditorStore
-from scheduler.retry import Patience
+from scheduler.store.editors import EditorStore
+from scheduler.sync.retry import Patience
 from scheduler.team import Team
-from scheduler.zendesk import Credentials, ZendeskClient
+from scheduler.sync.zendesk.client import Credentials, ZendeskClient
 from web import create_app, feeds
 
 # No holidays, so every week hands off on Monday at 09:00. Without a record the

@@ -81,7 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # X-Forwarded-Proto on; the Host header reaches the app as the client sent it.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=0)
 
-    from . import auth, feeds, pages, roster, state
+    from web import auth, feeds, pages, roster, state
 
     app.session_interface = auth.SessionInterface()
     state.init_app(app)

@@ -2,7 +2,7 @@
 
 Passwords are checked against salted hashes (werkzeug.security); the session
 is a signed cookie that also carries the editor's session generation (see
-`scheduler.editors`) and when it was last used, so that signing out or a new
+`scheduler.store.editors`) and when it was last used, so that signing out or a new
 password ends every copy of it, and a day's idleness ends it too.
 
 Failed sign-ins are counted per client and per account (`signinlimit`)
@@ -28,8 +28,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from scheduler.errors import RotaError
 
-from . import state
-from .signinlimit import Unavailable
+from web import state
+from web.signinlimit import Unavailable
 
 bp = Blueprint("auth", __name__)
 DEVICE_COOKIE = "rota_device"

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, request, url_for
 
-from scheduler import icsfeed
+from scheduler.publish import icsfeed
 from scheduler.core.events import support_name
 from scheduler.core.schedule import WEEKS_BACK
 
-from . import state
+from web import state
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 TOKEN = re.compile(r"[0-9a-f]{32}")

@@ -10,7 +10,7 @@ from scheduler.core import Window, monday_of
 from scheduler.core.events import support_name, when
 from scheduler.errors import RotaError
 
-from . import feeds, state
+from web import feeds, state
 
 bp = Blueprint("pages", __name__)
 COMING_WEEKS = 12
@@ -57,8 +57,9 @@ def _tickets(team, now):
 
     def fetch():
         # Imported here, in the worker: loading zenpy alone takes a good part of a second.
-        from scheduler import ticketcheck, zendesk
-        from scheduler.retry import Patience
+        from scheduler.sync.zendesk import tickets as ticketcheck
+        from scheduler.sync.zendesk import client as zendesk
+        from scheduler.sync.retry import Patience
 
         client = zendesk.client_from_env(url, Patience(retries=1, rate_limit_budget=5))
         return ticketcheck.check(team, client, now)

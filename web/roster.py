@@ -8,12 +8,12 @@ from datetime import timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from scheduler.core import Window, monday_of
-from scheduler import rosterfile
-from scheduler.edits import KINDS, EditError, SaveFailed, plan_edit, save_edit
+from scheduler.roster import rosterfile
+from scheduler.roster.edits import KINDS, EditError, SaveFailed, plan_edit, save_edit
 from scheduler.errors import StaleVersion
 
-from . import state
-from .auth import editor_required
+from web import state
+from web.auth import editor_required
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 FIELDS = ("name", "email", "joined", "left", "from", "to", "note", "replace", "with", "week", "with_week")

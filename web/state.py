@@ -12,13 +12,14 @@ from pathlib import Path
 import pendulum
 from flask import Flask, current_app
 
-from scheduler import editors as editors_module
-from scheduler import recordfile, ticketcounts
+from scheduler.store import editors as editors_module
+from scheduler.store import recordfile
+from scheduler.store import ticketcounts
 from scheduler.errors import RotaError
 from scheduler.team import Team
 
-from . import signinlimit
-from .ticketpanel import TicketPanel
+from web import signinlimit
+from web.ticketpanel import TicketPanel
 
 
 class TeamCache:

@@ -5,10 +5,10 @@ imports to keep it that way. Adapters (roster files, feeds, Zendesk, Google
 Calendar, the web page) sit around it and pass `now` in.
 """
 
-from .model import (
+from scheduler.core.model import (
     Absence, GoogleSettings, Meeting, Member, Override, Record, RecordedStint, Roster, Swap, ZendeskSettings,
 )
-from .schedule import Finding, Schedule, Window, monday_of
+from scheduler.core.schedule import Finding, Schedule, Window, monday_of
 
 __all__ = [
     "Absence", "Finding", "GoogleSettings", "Meeting", "Member", "Override", "Record", "RecordedStint",

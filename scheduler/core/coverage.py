@@ -14,9 +14,9 @@ from datetime import date, datetime
 
 import pendulum
 
-from .calendar import DAY, day_of, days
-from .model import Override
-from .rotation import Rotation, Stint
+from scheduler.core.calendar import DAY, day_of, days
+from scheduler.core.model import Override
+from scheduler.core.rotation import Rotation, Stint
 
 INCOMING = "incoming"  # week 1 of their stint
 CONTINUING = "continuing"  # week 2 of their stint

@@ -26,10 +26,10 @@ from datetime import date, datetime
 
 import pendulum
 
-from .calendar import DAY, day_of
-from .coverage import Coverage
-from .meetings import REVIEW, TRIAGE, daily_triage, weekly_review
-from .rotation import Stint
+from scheduler.core.calendar import DAY, day_of
+from scheduler.core.coverage import Coverage
+from scheduler.core.meetings import REVIEW, TRIAGE, daily_triage, weekly_review
+from scheduler.core.rotation import Stint
 
 STINT, GAP, ABSENCE, COVER = "stint", "gap", "absence", "cover"
 

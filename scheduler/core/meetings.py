@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 import pendulum
 
-from .calendar import day_of
-from .coverage import Coverage
+from scheduler.core.calendar import day_of
+from scheduler.core.coverage import Coverage
 
 TRIAGE = "triage"
 REVIEW = "review"

@@ -1,7 +1,7 @@
 """The roster as the core sees it: plain, validated, immutable values.
 
 The file format (YAML, comments and all) is the adapter's business
-(`scheduler.rosterfile`); by the time a `Roster` exists every date is a date,
+(`scheduler.roster.rosterfile`); by the time a `Roster` exists every date is a date,
 every email is lower-case and unique, and every reference names a member.
 """
 

@@ -44,8 +44,8 @@ from datetime import date, datetime
 
 import pendulum
 
-from .calendar import WorkCalendar, day_of
-from .model import Member, Record, Roster, Swap
+from scheduler.core.calendar import WorkCalendar, day_of
+from scheduler.core.model import Member, Record, Roster, Swap
 
 PRE_SEAT = -1  # the stint already running when the rotation starts
 

@@ -13,11 +13,11 @@ from datetime import date, datetime
 
 import pendulum
 
-from .calendar import DAY, WEEK, WorkCalendar, day_of
-from .coverage import Coverage, Duty, Gap
-from .events import Event, EventBuilder, for_member
-from .model import Override, Record, RecordedStint, Roster
-from .rotation import PRE_SEAT, Rotation, Week
+from scheduler.core.calendar import DAY, WEEK, WorkCalendar, day_of
+from scheduler.core.coverage import Coverage, Duty, Gap
+from scheduler.core.events import Event, EventBuilder, for_member
+from scheduler.core.model import Override, Record, RecordedStint, Roster
+from scheduler.core.rotation import PRE_SEAT, Rotation, Week
 
 # The default window of feeds and `rota show`: 4 weeks back, 26 ahead.
 WEEKS_BACK = 4

@@ -1,0 +1,115 @@
+"""How long an adapter keeps trying before it gives up and says why.
+
+Shared by the Zendesk, Google and Slack adapters: a number of retries for
+passing failures (5xx, dropped connections) with exponential backoff and
+jitter, a budget of seconds for waiting out rate limits, the connect and
+read timeouts of every request, and optionally a deadline (`rota run` has
+one) that no request and no wait may run past. The waiting goes through an
+injected `sleep` and the deadline is read from an injected monotonic
+`clock`, so tests pass time in instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scheduler.errors import RotaError
+
+CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 30.0
+MAX_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a connection, and for each answer once connected."""
+
+    connect: float = CONNECT_TIMEOUT
+    read: float = READ_TIMEOUT
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> Timeouts:
+        """ROTA_CONNECT_TIMEOUT and ROTA_READ_TIMEOUT, in seconds."""
+        return cls(_seconds(env, "ROTA_CONNECT_TIMEOUT", CONNECT_TIMEOUT), _seconds(env, "ROTA_READ_TIMEOUT", READ_TIMEOUT))
+
+
+class Patience:
+    def __init__(self, sleep: Callable[[float], None] = time.sleep, *, retries: int = 4,
+                 rate_limit_budget: float = 120.0, backoff: float = 1.0,
+                 jitter: Callable[[], float] = random.random, timeouts: Timeouts | None = None,
+                 clock: Callable[[], float] = time.monotonic, deadline: float | None = None):
+        self.sleep, self.retries, self.budget = sleep, retries, rate_limit_budget
+        self.backoff, self.jitter = backoff, jitter
+        self.timeouts = timeouts  # None: the adapter's client_from_env reads them from the environment
+        self.clock, self.deadline = clock, deadline  # deadline: a reading of `clock`, or None
+        self.waited = 0.0
+
+    def backoff_delay(self, attempt: int) -> float:
+        """1 s, 2 s, 4 s, ... plus up to a second of jitter, so that many
+        clients failing together do not retry together."""
+        return self.backoff * 2**attempt + self.jitter()
+
+    def wait(self, seconds: float) -> None:
+        self.waited += seconds
+        self.sleep(seconds)
+
+    # -- the deadline ------------------------------------------------------------------
+    def stop_at(self, seconds_from_now: float) -> None:
+        self.deadline = self.clock() + seconds_from_now
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self.deadline is None else self.deadline - self.clock()
+
+    def allows(self, seconds: float) -> bool:
+        """Whether waiting `seconds` still leaves time to ask again."""
+        left = self.remaining()
+        return left is None or seconds < left
+
+    def request_timeouts(self) -> tuple[float, float]:
+        """(connect, read) for the next request: the configured timeouts,
+        cut short where the deadline comes first. Callers check `allows(0)`
+        before asking."""
+        t = self.timeouts or Timeouts()
+        left = self.remaining()
+        if left is None:
+            return t.connect, t.read
+        left = max(left, 0.001)
+        return min(t.connect, left), min(t.read, left)
+
+
+def with_env_timeouts(patience: Patience | None, env=os.environ) -> Patience:
+    """`patience` (or the default one), with the environment's timeouts
+    unless it was given its own."""
+    patience = patience or Patience()
+    if patience.timeouts is None:
+        patience.timeouts = Timeouts.from_env(env)
+    return patience
+
+
+def retry_after_seconds(value) -> float:
+    """A Retry-After header as seconds to wait: at least one, so that a zero
+    repeated still uses up the budget. Clients give header values as a string,
+    or as a list of them."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(1.0, float(value))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _seconds(env, name: str, default: float) -> float:
+    text = env.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= MAX_TIMEOUT:
+        raise RotaError(f"{name}: {text!r} is not a number of seconds from 0 to {MAX_TIMEOUT:g}")
+    return value

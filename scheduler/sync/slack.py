@@ -1,0 +1,94 @@
+"""Slack, through slack_sdk's incoming-webhook client: post one message.
+
+Every request has the patience's read timeout (urllib has one timeout, for
+connecting and for the answer) and none goes out past its deadline. A 429
+waits for Retry-After within the budget; a 5xx retries with backoff and
+jitter (slack_sdk's own retry handlers are turned off: they sleep on the
+real clock and would re-send a message whose answer was lost, posting it
+twice). A connection that never reached Slack (refused, unknown name, TLS,
+no connection in time) is a `SlackError` naming host, port and cause, and
+the next run tries again. A request that went out but got no answer raises
+`SlackUncertain`; an answer other than 200 is a `SlackError` carrying
+Slack's error string (invalid_payload, no_service, ...). The webhook URL is
+a secret: only its host and port are ever printed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import urllib.error
+from urllib.parse import urlsplit
+
+from slack_sdk.webhook import WebhookClient
+
+from scheduler.errors import RotaError
+from scheduler.sync.retry import Patience, retry_after_seconds
+
+
+# slack_sdk logs each failed request itself; our SlackError says it once, better.
+_QUIET = logging.getLogger("rota.slack_sdk")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+
+
+class SlackError(RotaError):
+    exit_code = 1
+
+
+class SlackUncertain(SlackError):
+    """The request went out but no answer came back: the message may have
+    been posted. Posting again could post it twice."""
+
+
+def post(url: str, payload: dict, patience: Patience | None = None) -> None:
+    p = patience or Patience()
+    client = WebhookClient(url, retry_handlers=[], logger=_QUIET)
+    attempt, rate_limited = 0, 0.0
+    while True:
+        if not p.allows(0):
+            raise SlackError(f"Slack at {_where(url)}: not asked: the run's deadline has passed; "
+                             "the next run will try again")
+        client.timeout = p.request_timeouts()[1]
+        try:
+            response = client.send_dict(payload)
+        except (ConnectionResetError, TimeoutError, http.client.HTTPException) as e:
+            # Sent, but the answer was lost (RemoteDisconnected is a ConnectionResetError).
+            failure = _failure(url, e, client.timeout)
+            raise SlackUncertain(f"{failure} after the message was sent") from None
+        except (urllib.error.URLError, ConnectionError, OSError) as e:
+            # Never reached Slack: nothing was posted; a refusal or an unknown
+            # name will not cure itself in seconds, so the next run tries again.
+            failure = _failure(url, e, client.timeout)
+            delay = p.backoff_delay(attempt)
+            if failure.retryable and attempt < p.retries and p.allows(delay):
+                p.wait(delay)
+                attempt += 1
+                continue
+            raise SlackError(f"{failure}; the next run will try again") from None
+        if response.status_code == 200:
+            return
+        if response.status_code == 429:
+            headers = response.headers or {}
+            wait = retry_after_seconds(headers.get("Retry-After") or headers.get("retry-after"))
+            if rate_limited + wait > p.budget or not p.allows(wait):
+                raise SlackError(f"Slack rate limit: still limited after {rate_limited:.0f} s; the next run will try again")
+            rate_limited += wait
+            p.wait(wait)
+            continue
+        if response.status_code >= 500 and attempt < p.retries and p.allows(delay := p.backoff_delay(attempt)):
+            p.wait(delay)
+            attempt += 1
+            continue
+        raise SlackError(f"Slack refused the message: {response.status_code} {(response.body or '').strip()}")
+
+
+def _failure(url: str, e: BaseException, seconds: float):
+    from scheduler.sync import transport  # only on failure: it imports requests and httplib2
+
+    return transport.failure("Slack", url, e, connect=seconds, read=seconds)
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (80 if parts.scheme == 'http' else 443)}"
