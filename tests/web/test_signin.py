@@ -110,6 +110,17 @@ def app_context(tmp_path):
         yield
 
 
+@pytest.mark.parametrize("target", ["/\r\n/evil.example", "/roster/\r\nSet-Cookie: x=1", "/\u2028/evil.example"])
+def test_a_next_with_line_breaks_signs_in_and_lands_on_the_site_never_a_500(roster, clock, target):
+    client = make_app(roster, clock).test_client()
+    assert client.get("/signin", query_string={"next": target}).status_code == 200
+    response = client.post("/signin", data={"email": "ed@example.gov", "password": PASSWORD, "csrf_token":
+                                            csrf_of(client), "next": target})
+    assert response.status_code == 302
+    assert browser_resolves(response.headers["Location"]) == ("https", "rota.example.gov")
+    assert "\r" not in response.headers["Location"] and "\n" not in response.headers["Location"]
+
+
 def test_signing_in_with_a_tab_trick_ends_on_the_site(roster, clock):
     client = make_app(roster, clock).test_client()
     page = client.get("/signin?next=%2F%09%2Fevil.example%2F").get_data(as_text=True)
