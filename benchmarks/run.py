@@ -59,7 +59,7 @@ def big_roster(members: int = 50, absences: int = 200, years: int = 10) -> Roste
         first = start + timedelta(days=rng.randrange(years * 365))
         people[rng.randrange(members)][2].append(Absence(first, first + timedelta(days=rng.randrange(1, 15))))
     return Roster(
-        team="Benchmark", id="benchmark", timezone="America/New_York", start=start, handoff_time=clock(9, 0), holidays="US",
+        name="Benchmark", id="benchmark", timezone="America/New_York", start=start, handoff_time=clock(9, 0), holidays="US",
         daily_triage=Meeting(clock(10, 0), 15), weekly_review=Meeting(clock(11, 0), 15),
         members=tuple(Member(n, e, start, None, tuple(a)) for n, e, a in people),
     )

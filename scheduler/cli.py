@@ -274,18 +274,18 @@ def cmd_ics(args, now) -> int:
     team = load_team(args)
     schedule = team.schedule()
     roster = team.roster
-    name = support_name(roster.team)
+    name = support_name(roster.name)
     if args.member:
         email = args.member.strip().lower()
         member = roster.member(email)
         if member is None:
             raise RotaError(f"--member: {args.member} is not on the roster {team.path}")
-        name = f"{member.name}: {support_name(roster.team)}"
+        name = f"{member.name}: {support_name(roster.name)}"
         events = schedule.events(window(args, schedule, now), member=email)
     else:
         events = schedule.events(window(args, schedule, now))
     data = icsfeed.render(events, name=name, timezone=roster.timezone, stamp=team.stamp(),
-                          description=f"{support_name(roster.team)} rotation, daily triage and weekly review")
+                          description=f"{support_name(roster.name)} rotation, daily triage and weekly review")
     if args.output:
         try:
             write_atomic(Path(args.output), data)

@@ -86,13 +86,13 @@ def _render(team, schedule, window, email: str | None) -> tuple[bytes, str, date
         member = roster.member(email)
         if member is None:
             abort(404)
-        name = f"{member.name}: {support_name(roster.team)}"
+        name = f"{member.name}: {support_name(roster.name)}"
     else:
-        name = support_name(roster.team)
+        name = support_name(roster.name)
     events = schedule.events(window, member=email)
     stamp = team.stamp()
     data = icsfeed.render(events, name=name, timezone=roster.timezone, stamp=stamp,
-                          description=f"{support_name(roster.team)} rotation, daily triage and weekly review")
+                          description=f"{support_name(roster.name)} rotation, daily triage and weekly review")
     # The window moves every Monday even when no file changes: so does the feed.
     moved = schedule.calendar.day_start(window.first + timedelta(weeks=WEEKS_BACK)).in_timezone("UTC")
     modified = max(stamp, moved).replace(microsecond=0)

@@ -34,7 +34,7 @@ def index():
     signed_in = g.editor is not None
     tickets, tickets_error = _tickets(team, now) if signed_in else (None, None)
     return render_template(
-        "index.html", roster=roster, support_name=support_name(roster.team), duty=duty, rows=rows, current=current, next_week=next_week,
+        "index.html", roster=roster, support_name=support_name(roster.name), duty=duty, rows=rows, current=current, next_week=next_week,
         findings=findings, when=when, local=schedule.calendar.to_local(now), stop=stop,
         tickets=tickets, tickets_error=tickets_error,
         # The links are the feeds' only lock, and the feeds carry absence notes.
@@ -77,4 +77,4 @@ def healthz():
         team.schedule().duty(state.now())
     except RotaError as e:
         return jsonify(status="error", error=str(e)), 503
-    return jsonify(status="ok", team=team.roster.team, roster_version=team.roster_file.version)
+    return jsonify(status="ok", team=team.roster.name, roster_version=team.roster_file.version)

@@ -108,7 +108,7 @@ class EventBuilder:
 
     # -- one builder per kind -------------------------------------------------
     def _stint(self, stint: Stint) -> Event:
-        team, span = self.roster.team, f"from {when(stint.start)} to {when(stint.end)}"
+        team, span = self.roster.name, f"from {when(stint.start)} to {when(stint.end)}"
         uid = self._uid("stint", stint.monday)
         member = self.roster.member(stint.member) if stint.member else None
         # A stint given to someone not on the team when it begins (a swap with
@@ -147,7 +147,7 @@ class EventBuilder:
             name = self.roster.name_of(gap.scheduled)
             found.append(Event(
                 self._uid(f"absence-{gap.role}", gap.day), ABSENCE,
-                f"GAP: {name} away, no cover ({self.roster.team})",
+                f"GAP: {name} away, no cover ({self.roster.name})",
                 f"{gap.reason.rstrip('.')}. Nobody covers {name}'s slot on {gap.day.isoformat()}: "
                 "add an override so that two people are on support.",
                 gap.day, gap.day + DAY, people=frozenset({gap.scheduled}),
@@ -165,7 +165,7 @@ class EventBuilder:
             key = hashlib.sha1(o.replace.encode()).hexdigest()[:8]
             found.append(Event(
                 self._uid(f"cover-{key}", o.start), COVER,
-                f"{cover} covers for {replaced} ({self.roster.team})",
+                f"{cover} covers for {replaced} ({self.roster.name})",
                 f"{cover} is on support in place of {replaced} from {o.start.isoformat()} "
                 f"to {o.end.isoformat()}.{note}",
                 o.start, o.end + DAY, people=frozenset({o.cover, o.replace}),
@@ -175,7 +175,7 @@ class EventBuilder:
     def _triage(self, meeting) -> Event:
         names = self._names(meeting.attendees) or "nobody (gap)"
         return Event(
-            self._uid("triage", meeting.day), TRIAGE, f"Daily triage ({self.roster.team})",
+            self._uid("triage", meeting.day), TRIAGE, f"Daily triage ({self.roster.name})",
             f"Daily triage of new and escalated tickets.\nOn support: {names}.",
             meeting.start, meeting.end, self._people(meeting.attendees), frozenset(meeting.attendees),
         )
@@ -191,7 +191,7 @@ class EventBuilder:
             roles.append(f"{self.roster.name_of(week.outgoing.member)} rotates out")
         note = self.review_notes.get(week.monday)
         return Event(
-            self._uid("review", meeting.day), REVIEW, f"Weekly review ({self.roster.team})",
+            self._uid("review", meeting.day), REVIEW, f"Weekly review ({self.roster.name})",
             f"Handoff: {', '.join(roles)}.\nReview of last week's unresolved tickets." + (f"\n{note}" if note else ""),
             meeting.start, meeting.end, self._people(meeting.attendees), frozenset(meeting.attendees),
         )

@@ -108,7 +108,7 @@ class GoogleSettings:
 
 @dataclass(frozen=True)
 class Roster:
-    team: str
+    name: str  # the display name: the roster file's `team:`
     timezone: str
     start: date
     handoff_time: time
@@ -121,7 +121,7 @@ class Roster:
     zendesk: ZendeskSettings | None = None
     google: GoogleSettings | None = None
     # The team's identity in feed UIDs and calendar marks (and, later, in any
-    # store): a slug that stays when `team`, the display name, is renamed.
+    # store): a slug that stays when `name`, the display name, is renamed.
     # The roster loader fills it; there is no default here, so that nothing
     # builds a roster whose identity would follow its name.
     id: str = field(kw_only=True)

@@ -77,7 +77,7 @@ def compose(schedule: Schedule, week: Week, *, page_url: str | None = None,
     roster, name = schedule.roster, schedule.roster.name_of
     incoming, continuing = week.incoming.member, week.continuing.member
     outgoing = week.outgoing.member if week.outgoing else None
-    lines = [f"*{_esc(support_name(roster.team))} handoff*, {when(week.handoff)}"]
+    lines = [f"*{_esc(support_name(roster.name))} handoff*, {when(week.handoff)}"]
     if week.stays_on:
         lines.append(f"• Staying on: *{_esc(name(incoming))}*, for another two-week stint")
     else:
@@ -96,13 +96,13 @@ def compose(schedule: Schedule, week: Week, *, page_url: str | None = None,
     if unresolved_last_week is not None:
         lines.append(f"*Unresolved tickets from last week:* {unresolved_last_week}")
     if page_url:
-        lines.append(f"Rota page: <{page_url}|{_esc(roster.team)} rotation>")
+        lines.append(f"Rota page: <{page_url}|{_esc(roster.name)} rotation>")
 
     if incoming and not week.stays_on:  # someone serving on needs no first-week checklist
         first_triage = _first_triage(schedule, week)
         checklist = [
             "Join the team's support channels and say hello.",
-            f"Check you are in the Zendesk group {_esc(zendesk_group or roster.team)!r} "
+            f"Check you are in the Zendesk group {_esc(zendesk_group or roster.name)!r} "
             "(rota adds you at the handoff).",
             f"Lead the first daily triage: {when(first_triage)}." if first_triage else "Lead the first daily triage.",
             f"Ask {_esc(name(continuing))} about last week's open tickets." if continuing else

@@ -39,7 +39,7 @@ def week_data(schedule: Schedule, week: Week) -> dict:
 
 def show_json(schedule: Schedule, weeks: list[Week]) -> dict:
     return {
-        "team": schedule.roster.team,
+        "team": schedule.roster.name,
         "timezone": schedule.roster.timezone,
         "weeks": [week_data(schedule, w) for w in weeks],
     }
@@ -62,7 +62,7 @@ def show_table(schedule: Schedule, weeks: list[Week], now: datetime, explain: bo
         ))
     header = ("  Week of", "Handoff", "Incoming", "Continuing", "Outgoing", "Notes")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
-    out = [f"{support_name(roster.team)} rotation ({roster.timezone})", ""]
+    out = [f"{support_name(roster.name)} rotation ({roster.timezone})", ""]
     for row in [header, *rows]:
         cells = [row[i].ljust(widths[i]) for i in range(5)] + [row[5]]
         out.append("  ".join(cells).rstrip())
@@ -91,7 +91,7 @@ def _notes(schedule: Schedule, data: dict) -> str:
 # -- rota who --------------------------------------------------------------------
 def who_json(schedule: Schedule, at: datetime, duty: Duty | None) -> dict:
     roster = schedule.roster
-    data = {"team": roster.team, "timezone": roster.timezone, "at": at.isoformat()}
+    data = {"team": roster.name, "timezone": roster.timezone, "at": at.isoformat()}
     if duty is None:
         return {**data, "on_support": [], "starts": schedule.coverage.begins.isoformat(), "next_handoff": None}
     slots = []
@@ -124,9 +124,9 @@ def who_text(schedule: Schedule, at: datetime, duty: Duty | None) -> str:
     roster = schedule.roster
     local = schedule.calendar.to_local(at)
     if duty is None:
-        return (f"{roster.team}: the rotation starts {when(schedule.coverage.begins)}; "
+        return (f"{roster.name}: the rotation starts {when(schedule.coverage.begins)}; "
                 f"nobody is on support at {when(local)}.\n")
-    out = [f"{support_name(roster.team)} at {when(local)}:"]
+    out = [f"{support_name(roster.name)} at {when(local)}:"]
     for slot in duty.slots:
         until = f"week {slot.stint_week} of 2, until {when(slot.stint.end)}"
         if slot.member is None:

@@ -340,7 +340,7 @@ class _Validator:
         if not isinstance(doc, CommentedMap):
             raise RosterInvalid([FileError(self.path, 1, None, "a roster is a YAML mapping (team:, timezone:, ...)")])
         self.keys(doc, "", TOP_KEYS)
-        team = self.text(doc, "team", "team")
+        name = self.text(doc, "team", "team")
         team_id = self.team_id(doc)
         timezone = self.timezone(doc)
         start, handoff_time, holidays = self.rotation(doc)
@@ -353,7 +353,7 @@ class _Validator:
         google = self.google(doc)
         if self.errors:
             raise RosterInvalid(self.errors)
-        return Roster(team, timezone, start, handoff_time, holidays, triage, review,
+        return Roster(name, timezone, start, handoff_time, holidays, triage, review,
                       tuple(members), tuple(overrides), tuple(swaps), zendesk, google, id=team_id)
 
     # -- sections ----------------------------------------------------------------

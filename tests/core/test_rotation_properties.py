@@ -16,7 +16,7 @@ DAY = timedelta(days=1)
 
 def roster_of(members, holidays=(), swaps=()) -> Schedule:
     roster = Roster(
-        team="T", id="t", timezone="America/New_York", start=START, handoff_time=time(9, 0), holidays=None,
+        name="T", id="t", timezone="America/New_York", start=START, handoff_time=time(9, 0), holidays=None,
         daily_triage=Meeting(time(10, 0), 15), weekly_review=Meeting(time(11, 0), 15),
         members=tuple(members), swaps=tuple(swaps),
     )

@@ -43,7 +43,7 @@ def errors_of(text: str) -> list[str]:
 
 def test_the_documented_format_loads():
     roster = rosterfile.parse(GOOD.encode(), "team.yaml").roster
-    assert roster.team == "Platform experts"
+    assert roster.name == "Platform experts"
     assert roster.start == date(2027, 1, 4) and roster.handoff_time == time(9, 0)
     assert roster.holidays == "US"
     assert roster.daily_triage.at == time(10, 0) and roster.weekly_review.minutes == 15

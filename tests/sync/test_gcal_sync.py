@@ -305,7 +305,7 @@ def publish_as_before_team_ids(google, path):
     marked with the display name's slug, UIDs carrying it, ids encoding the
     bare UID."""
     roster = Team.load(path).roster
-    old = re.sub(r"[^a-z0-9]+", "-", roster.team.lower()).strip("-")
+    old = re.sub(r"[^a-z0-9]+", "-", roster.name.lower()).strip("-")
     for body in desired(path).values():
         uid = body["extendedProperties"]["private"]["rotaUid"].replace(f"-{roster.id}@rota", f"-{old}@rota")
         google.add_event(CALENDAR, {
