@@ -24,7 +24,10 @@ The rule, in full:
 * A swap trades two stints: it applies only when, in the rotation without
   it, `member`'s stint begins in the week of `week` and `with`'s in the week
   of `with_week`, and the trade puts nobody on support twice in a week next
-  to a stint that is recorded or set by another swap. Swaps are judged in
+  to a stint that is recorded or set by another swap, nor forces a run of
+  four weeks on anyone while four or more members could serve (a trial run
+  with it, from two weeks before its first stint to two after its last,
+  decides). Swaps are judged in
   week order, each against the rotation with the earlier ones that apply.
   The two traded stints are pinned; every other pick follows the rule,
   treating the pinned stints as stints their members already hold. A swap
@@ -386,12 +389,41 @@ class Rotation:
                 # This half already happened: judge as if it had not.
                 trial._unswapped[monday] = holder
         why = trial._why_not(halves)
+        pins = {weeks[0]: _Pin(swap.other, swap.member, swap.other_week),
+                weeks[1]: _Pin(swap.member, swap.other, swap.week)}
+        if why is None and not trial._unswapped:
+            why = self._forces_a_run(trial, pins, min(weeks) - 2, max(weeks) + 3)
         if why is not None:
             self._ignore(swap, why)
             return
         self.swap_outcomes.append(SwapOutcome(swap, True))
-        self._pins[weeks[0]] = _Pin(swap.other, swap.member, swap.other_week)
-        self._pins[weeks[1]] = _Pin(swap.member, swap.other, swap.week)
+        self._pins.update(pins)
+
+    def _forces_a_run(self, without: Rotation, pins: dict[int, _Pin], first: int, stop: int) -> str | None:
+        """Why applying `pins` would keep someone on support four weeks running
+        while four or more members could serve (with three, a swap may force
+        it: that is reported, not refused); None when it would not."""
+        trial = self._fork()
+        trial._pins.update(pins)
+        before = without._runs(first, stop)
+        for email, week in trial._runs(first, stop):
+            if (email, week) not in before and trial._free(week) >= 4:
+                return (f"{self._name(email)} would be on support four weeks running (stints of the weeks of "
+                        f"{self.calendar.monday(max(week - 2, 0)).isoformat()} and "
+                        f"{self.calendar.monday(week).isoformat()}) while others are free")
+        return None
+
+    def _runs(self, first: int, stop: int) -> set[tuple[str, int]]:
+        """(member, week) of each stint from `first` up to `stop` that follows
+        the same member's stint two weeks before it."""
+        return {(s.member, s.week) for s in self.stints(max(first, PRE_SEAT + 2), stop)
+                if s.member is not None and self.stint(s.week - 2).member == s.member}
+
+    def _free(self, week: int) -> int:
+        """How many members could serve the whole stint of `week`."""
+        first, stop = day_of(self.handoff(week)), day_of(self.handoff(week + 2))
+        return sum(1 for a in self._availability.values()
+                   if not a.off_team(first, stop) and a.blocker(first, stop) is None)
 
     def _fork(self) -> Rotation:
         """A copy from the week reached so far that judges no swaps of its own."""
