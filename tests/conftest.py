@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.cli import main
+
 # Keep the holidays cache (and anything else under the cache dir) out of the
 # user's home while testing.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rota-test-cache-")
@@ -21,3 +23,16 @@ def roster_dir(tmp_path):
     d = tmp_path / "rosters"
     d.mkdir()
     return d
+
+
+@pytest.fixture
+def rota(capsys):
+    """The `rota` command run in-process, as a person types it: returns the exit
+    code and what it printed on stdout and stderr."""
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -22,14 +22,9 @@ def roster(roster_dir):
     return path
 
 
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
-
-def test_show_json_has_the_documented_shape(capsys, roster):
-    code, out, _ = run(capsys, "show", "--roster", roster, "--from", "2027-01-11", "--weeks", "2", "--format", "json")
+def test_show_json_has_the_documented_shape(rota, roster):
+    code, out, _ = rota("show", "--roster", roster, "--from", "2027-01-11", "--weeks", "2", "--format", "json")
     assert code == 0
     data = json.loads(out)
     assert data["team"] == "Platform experts" and data["timezone"] == "America/New_York"
@@ -43,17 +38,17 @@ def test_show_json_has_the_documented_shape(capsys, roster):
     assert w2["handoff"] == "2027-01-19T09:00:00-05:00" and w2["holiday"] == "Martin Luther King Jr. Day"
 
 
-def test_show_json_uses_null_for_a_gap(capsys, roster_dir):
+def test_show_json_uses_null_for_a_gap(rota, roster_dir):
     path = roster_dir / "t.yaml"
     path.write_text(yaml_text(team("Ada")))
-    _, out, _ = run(capsys, "show", "--roster", path, "--from", "2027-01-04", "--weeks", "2", "--format", "json")
+    _, out, _ = rota("show", "--roster", path, "--from", "2027-01-04", "--weeks", "2", "--format", "json")
     weeks = json.loads(out)["weeks"]
     assert weeks[0]["incoming"] is None and weeks[0]["continuing"] == "ada@example.gov"
     assert weeks[1]["continuing"] is None
 
 
-def test_show_table_marks_the_current_week_and_explains(capsys, roster):
-    code, out, _ = run(capsys, "show", "--roster", roster, "--from", "2027-01-04", "--weeks", "3", "--explain")
+def test_show_table_marks_the_current_week_and_explains(rota, roster):
+    code, out, _ = rota("show", "--roster", roster, "--from", "2027-01-04", "--weeks", "3", "--explain")
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "Platform experts support rotation (America/New_York)"
@@ -62,14 +57,14 @@ def test_show_table_marks_the_current_week_and_explains(capsys, roster):
     assert any("why Cy: waited longest, never served" in line for line in lines)
 
 
-def test_who_text_and_json_at_an_instant(capsys, roster):
-    code, out, _ = run(capsys, "who", "--roster", roster, "--at", "2027-01-12T10:00")
+def test_who_text_and_json_at_an_instant(rota, roster):
+    code, out, _ = rota("who", "--roster", roster, "--at", "2027-01-12T10:00")
     assert code == 0
     assert "Cy <cy@example.gov>  (week 1 of 2, until Tue 26 Jan 2027 09:00 EST)" not in out  # 25 Jan is a Monday
     assert "Cy <cy@example.gov>  (week 1 of 2, until Mon 25 Jan 2027 09:00 EST)" in out
     assert "Bob <bob@example.gov>  (week 2 of 2, until Tue 19 Jan 2027 09:00 EST)" in out
     assert "Next handoff Tue 19 Jan 2027 09:00 EST: Di rotates in, Bob rotates out." in out
-    _, out, _ = run(capsys, "who", "--roster", roster, "--at", "2027-01-12T15:00:00Z", "--format", "json")
+    _, out, _ = rota("who", "--roster", roster, "--at", "2027-01-12T15:00:00Z", "--format", "json")
     data = json.loads(out)
     assert data["at"] == "2027-01-12T15:00:00+00:00"
     assert [(s["email"], s["stint_week"]) for s in data["on_support"]] == [("cy@example.gov", 1), ("bob@example.gov", 2)]
@@ -77,15 +72,15 @@ def test_who_text_and_json_at_an_instant(capsys, roster):
                                     "continuing": "cy@example.gov", "outgoing": "bob@example.gov"}
 
 
-def test_who_shows_a_cover(capsys, roster_dir):
+def test_who_shows_a_cover(rota, roster_dir):
     path = roster_dir / "t.yaml"
     path.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", overrides=[
         {"from": "2027-01-12", "to": "2027-01-13", "replace": "bob@example.gov", "with": "ada@example.gov"}])))
-    _, out, _ = run(capsys, "who", "--roster", path, "--at", "2027-01-12T10:00")
+    _, out, _ = rota("who", "--roster", path, "--at", "2027-01-12T10:00")
     assert "Ada <ada@example.gov>, covering for Bob until 2027-01-13" in out
 
 
-def test_check_reports_gaps_ahead_and_exits_1(capsys, roster_dir):
+def test_check_reports_gaps_ahead_and_exits_1(rota, roster_dir):
     # In the stint from 2027-01-18 Cy continues and everyone else is away on some day of it.
     path = roster_dir / "t.yaml"
     path.write_text(yaml_text(team(
@@ -94,20 +89,20 @@ def test_check_reports_gaps_ahead_and_exits_1(capsys, roster_dir):
         "Cy",
         member("Di", away=[away("2027-01-18", "2027-02-12")]),
     )))
-    code, out, _ = run(capsys, "check", "--roster", path, "--weeks", "8", "--at", "2027-01-05T12:00")
+    code, out, _ = rota("check", "--roster", path, "--weeks", "8", "--at", "2027-01-05T12:00")
     assert code == 1
     assert (f"{path}: gap: stint from 2027-01-18 to 2027-02-01 has nobody: "
             "nobody available: Di (away 2027-01-18 to 2027-02-12)") in out
     assert out.splitlines()[-1] == "1 gap(s) in the next 8 weeks."
     # Looking only at the next week, there is nothing to report.
-    code, out, _ = run(capsys, "check", "--roster", path, "--weeks", "1", "--at", "2027-01-05T12:00")
+    code, out, _ = rota("check", "--roster", path, "--weeks", "1", "--at", "2027-01-05T12:00")
     assert code == 0 and out.splitlines()[-1] == "OK: the roster is valid and has no gaps in the next 1 weeks."
 
 
-def test_check_lists_every_roster_error_and_exits_2(capsys, roster_dir):
+def test_check_lists_every_roster_error_and_exits_2(rota, roster_dir):
     path = roster_dir / "bad.yaml"
     path.write_text("team: T\ntimezone: Nowhere\nrotation:\n  start: 2027-01-05\n  handoff_time: \"09:00\"\nmembers: []\n")
-    code, out, err = run(capsys, "check", "--roster", path)
+    code, out, err = rota("check", "--roster", path)
     assert code == 2
     lines = err.splitlines()
     assert lines[0] == f"{path}:2: timezone: unknown time zone 'Nowhere': use an IANA name such as America/New_York"
@@ -128,38 +123,38 @@ def test_errors_are_one_line_on_stderr_without_a_traceback(roster_dir):
         assert "Traceback" not in proc.stderr and proc.stderr.startswith("rota: ")
 
 
-def test_a_bad_at_is_a_clear_error(capsys, roster):
-    code, _, err = run(capsys, "who", "--roster", roster, "--at", "next tuesday")
+def test_a_bad_at_is_a_clear_error(rota, roster):
+    code, _, err = rota("who", "--roster", roster, "--at", "next tuesday")
     assert code == 2 and "--at: 'next tuesday' is not a date and time" in err
 
 
-def test_roster_defaults_to_env_then_example(capsys, roster, monkeypatch):
+def test_roster_defaults_to_env_then_example(rota, roster, monkeypatch):
     monkeypatch.setenv("ROTA_ROSTER", str(roster))
-    _, out, _ = run(capsys, "show", "--from", "2027-01-04", "--weeks", "1", "--format", "json")
+    _, out, _ = rota("show", "--from", "2027-01-04", "--weeks", "1", "--format", "json")
     assert json.loads(out)["weeks"][0]["incoming"] == "bob@example.gov"
     monkeypatch.delenv("ROTA_ROSTER")
     monkeypatch.chdir(REPO)
-    code, out, _ = run(capsys, "show", "--format", "json")
+    code, out, _ = rota("show", "--format", "json")
     data = json.loads(out)
     assert code == 0 and data["team"] == "Platform experts" and len(data["weeks"]) == 30
 
 
-def test_ics_to_a_file_and_for_a_member(capsys, roster, tmp_path):
+def test_ics_to_a_file_and_for_a_member(rota, roster, tmp_path):
     out_file = tmp_path / "team.ics"
-    code, _, err = run(capsys, "ics", "--roster", roster, "--from", "2027-01-04", "--weeks", "4", "-o", out_file)
+    code, _, err = rota("ics", "--roster", roster, "--from", "2027-01-04", "--weeks", "4", "-o", out_file)
     assert code == 0 and "events to" in err
     cal = icalendar.Calendar.from_ical(out_file.read_bytes())
     assert len(list(cal.walk("VEVENT"))) > 20
-    code, out, _ = run(capsys, "ics", "--roster", roster, "--member", "CY@example.gov", "--from", "2027-01-04", "--weeks", "4")
+    code, out, _ = rota("ics", "--roster", roster, "--member", "CY@example.gov", "--from", "2027-01-04", "--weeks", "4")
     cal = icalendar.Calendar.from_ical(out.encode())
     assert str(cal["X-WR-CALNAME"]) == "Cy: Platform experts support"
-    code, _, err = run(capsys, "ics", "--roster", roster, "--member", "zed@example.gov")
+    code, _, err = rota("ics", "--roster", roster, "--member", "zed@example.gov")
     assert code == 2 and "zed@example.gov is not on the roster" in err
 
 
-def test_ics_is_byte_identical_for_the_same_files(capsys, roster):
-    a = run(capsys, "ics", "--roster", roster, "--from", "2027-01-04", "--weeks", "8")[1]
-    b = run(capsys, "ics", "--roster", roster, "--from", "2027-01-04", "--weeks", "8")[1]
+def test_ics_is_byte_identical_for_the_same_files(rota, roster):
+    a = rota("ics", "--roster", roster, "--from", "2027-01-04", "--weeks", "8")[1]
+    b = rota("ics", "--roster", roster, "--from", "2027-01-04", "--weeks", "8")[1]
     assert a == b
 
 
@@ -168,10 +163,10 @@ def test_ics_is_byte_identical_for_the_same_files(capsys, roster):
 PAST_START = "2021-01-04"
 
 
-def test_record_writes_begun_stints_once_and_they_survive_roster_edits(capsys, roster_dir):
+def test_record_writes_begun_stints_once_and_they_survive_roster_edits(rota, roster_dir):
     roster = roster_dir / "team.yaml"
     roster.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", holidays="US", start=PAST_START)))
-    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2021-01-12T12:00")
+    code, out, _ = rota("record", "--roster", roster, "--at", "2021-01-12T12:00")
     assert code == 0
     # Local handoff times, and nothing before the start: Ada's stint was
     # already running when the rotation began.
@@ -185,54 +180,54 @@ def test_record_writes_begun_stints_once_and_they_survive_roster_edits(capsys, r
         ("2020-12-28", "ada@example.gov", "2021-01-04T09:00:00-05:00"),
         ("2021-01-04", "bob@example.gov", "2021-01-04T09:00:00-05:00"),
         ("2021-01-11", "cy@example.gov", "2021-01-11T09:00:00-05:00")]
-    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2021-01-12T12:00")
+    code, out, _ = rota("record", "--roster", roster, "--at", "2021-01-12T12:00")
     assert out == f"Nothing to record: every stint begun by Tue 12 Jan 2021 12:00 EST is already in {record}.\n"
     # The team reorders the roster and gives Cy a day off that week; the past holds.
     roster.write_text(yaml_text(team("Di", member("Cy", away=[away("2021-01-13", "2021-01-13")]), "Bob", "Ada",
                                      start=PAST_START)))
-    _, out, _ = run(capsys, "show", "--roster", roster, "--from", "2021-01-11", "--weeks", "1", "--format", "json")
+    _, out, _ = rota("show", "--roster", roster, "--from", "2021-01-11", "--weeks", "1", "--format", "json")
     week = json.loads(out)["weeks"][0]
     assert (week["incoming"], week["recorded"]) == ("cy@example.gov", True)
     assert week["gaps"] == [{"date": "2021-01-13", "role": "incoming", "member": "cy@example.gov", "reason": "Cy is away"}]
-    code, out, _ = run(capsys, "check", "--roster", roster, "--weeks", "1", "--at", "2021-01-12T12:00")
+    code, out, _ = rota("check", "--roster", roster, "--weeks", "1", "--at", "2021-01-12T12:00")
     assert "warning (record)" in out
 
 
-def test_record_before_the_rotation_starts_records_nothing(capsys, roster_dir):
+def test_record_before_the_rotation_starts_records_nothing(rota, roster_dir):
     roster = roster_dir / "team.yaml"
     roster.write_text(yaml_text(team("Ada", "Bob", start=PAST_START)))
-    code, out, _ = run(capsys, "record", "--roster", roster, "--at", "2021-01-04T08:59")
+    code, out, _ = rota("record", "--roster", roster, "--at", "2021-01-04T08:59")
     assert (code, out) == (0, "Nothing to record: the rotation starts Mon 4 Jan 2021 09:00 EST.\n")
     assert not roster.with_name("team.record.jsonl").exists()
 
 
-def test_record_refuses_an_instant_ahead_of_the_clock_and_writes_nothing(capsys, roster_dir):
+def test_record_refuses_an_instant_ahead_of_the_clock_and_writes_nothing(rota, roster_dir):
     roster = roster_dir / "team.yaml"
     roster.write_text(yaml_text(team("Ada", "Bob", "Cy", start=PAST_START)))
-    code, out, err = run(capsys, "record", "--roster", roster, "--at", "2999-01-01T00:00")
+    code, out, err = rota("record", "--roster", roster, "--at", "2999-01-01T00:00")
     assert code == 2 and out == ""
     assert err.startswith("rota: --at: Tue 1 Jan 2999 00:00 EST is ahead of the clock (now ")
     assert err.endswith("nothing was written\n") and err.count("\n") == 1
     assert not roster.with_name("team.record.jsonl").exists()
     # Commands that only read take any instant.
-    assert run(capsys, "who", "--roster", roster, "--at", "2030-01-01T10:00")[0] == 0
-    assert run(capsys, "check", "--roster", roster, "--at", "2030-01-01T10:00", "--weeks", "2")[0] == 0
+    assert rota("who", "--roster", roster, "--at", "2030-01-01T10:00")[0] == 0
+    assert rota("check", "--roster", roster, "--at", "2030-01-01T10:00", "--weeks", "2")[0] == 0
     assert not roster.with_name("team.record.jsonl").exists()
 
 
-def test_record_allows_a_clock_a_few_minutes_behind(capsys, roster_dir):
+def test_record_allows_a_clock_a_few_minutes_behind(rota, roster_dir):
     import pendulum
 
     roster = roster_dir / "team.yaml"
     roster.write_text(yaml_text(team("Ada", "Bob", start=PAST_START)))
     soon = pendulum.now("UTC").add(minutes=2).to_iso8601_string()  # inside the 5 minutes' leeway
-    code, out, _ = run(capsys, "record", "--roster", roster, "--at", soon)
+    code, out, _ = rota("record", "--roster", roster, "--at", soon)
     assert code == 0 and "stint(s) added" in out
 
 
-def test_a_corrupt_record_names_its_line(capsys, roster):
+def test_a_corrupt_record_names_its_line(rota, roster):
     roster.with_name("team.record.jsonl").write_text('{"week": "2027-01-04", "member": null, "handoff": "2027-01-04T09:00:00-05:00"}\n{oops\n')
-    code, _, err = run(capsys, "who", "--roster", roster)
+    code, _, err = rota("who", "--roster", roster)
     assert code == 2 and "team.record.jsonl:2: not valid JSON" in err
 
 
@@ -307,37 +302,37 @@ def test_serve_checks_the_roster_and_says_how_to_make_the_first_editor(capsys, r
     assert main(["serve", "--roster", str(roster)]) == 2 and len(calls) == 1
 
 
-def test_a_team_named_support_is_not_called_support_support(capsys, roster_dir):
+def test_a_team_named_support_is_not_called_support_support(rota, roster_dir):
     path = roster_dir / "t.yaml"
     path.write_text(yaml_text(team("Ada", "Bob", "Cy", team="Cloud Platform Support")))
-    _, out, _ = run(capsys, "show", "--roster", path, "--from", "2027-01-04", "--weeks", "1")
+    _, out, _ = rota("show", "--roster", path, "--from", "2027-01-04", "--weeks", "1")
     assert out.splitlines()[0] == "Cloud Platform Support rotation (America/New_York)"
-    _, out, _ = run(capsys, "who", "--roster", path, "--at", "2027-01-12T10:00")
+    _, out, _ = rota("who", "--roster", path, "--at", "2027-01-12T10:00")
     assert out.splitlines()[0] == "Cloud Platform Support at Tue 12 Jan 2027 10:00 EST:"
-    _, out, _ = run(capsys, "ics", "--roster", path, "--from", "2027-01-04", "--weeks", "1")
+    _, out, _ = rota("ics", "--roster", path, "--from", "2027-01-04", "--weeks", "1")
     cal = icalendar.Calendar.from_ical(out.encode())
     assert str(cal["X-WR-CALNAME"]) == "Cloud Platform Support"
     assert "support support" not in out.lower().replace("\r\n ", "")
-    _, out, _ = run(capsys, "ics", "--roster", path, "--member", "ada@example.gov", "--weeks", "1", "--from", "2027-01-04")
+    _, out, _ = rota("ics", "--roster", path, "--member", "ada@example.gov", "--weeks", "1", "--from", "2027-01-04")
     assert str(icalendar.Calendar.from_ical(out.encode())["X-WR-CALNAME"]) == "Ada: Cloud Platform Support"
 
 
-def test_who_in_a_two_person_team_says_who_stays_on(capsys, roster_dir):
+def test_who_in_a_two_person_team_says_who_stays_on(rota, roster_dir):
     path = roster_dir / "t.yaml"
     path.write_text(yaml_text(team("Ada", "Bob")))
-    _, out, _ = run(capsys, "who", "--roster", path, "--at", "2027-01-05T10:00")
+    _, out, _ = rota("who", "--roster", path, "--at", "2027-01-05T10:00")
     assert out.splitlines()[-1] == "Next handoff Mon 11 Jan 2027 09:00 EST: Ada stays on for another stint."
 
 
-def test_show_weeks_without_from_starts_at_the_current_week(capsys, roster_dir):
+def test_show_weeks_without_from_starts_at_the_current_week(rota, roster_dir):
     path = roster_dir / "t.yaml"
     path.write_text(yaml_text(team("Ada", "Bob", "Cy", start=PAST_START)))
-    _, out, _ = run(capsys, "show", "--roster", path, "--weeks", "6")
+    _, out, _ = rota("show", "--roster", path, "--weeks", "6")
     rows = [line for line in out.splitlines()[3:] if line.strip()]
     assert len(rows) == 6 and rows[0].startswith("▶ ")
     # Without --weeks the default window still starts 4 weeks before this calendar
     # week (whose handoff may be later today: then last week's is current).
-    _, out, _ = run(capsys, "show", "--roster", path)
+    _, out, _ = rota("show", "--roster", path)
     rows = [line for line in out.splitlines()[3:] if line.strip()]
     assert len(rows) == 30 and [i for i, row in enumerate(rows) if row.startswith("▶ ")] in ([3], [4])
 
@@ -346,54 +341,54 @@ def test_show_weeks_without_from_starts_at_the_current_week(capsys, roster_dir):
 HEADER = 'team: Platform experts\ntimezone: America/New_York\nrotation: {start: 2027-01-04, handoff_time: "09:00"}\n'
 
 
-def check_lines(capsys, path):
-    code, _, err = run(capsys, "check", "--roster", path)
+def check_lines(rota, path):
+    code, _, err = rota("check", "--roster", path)
     return code, err.splitlines()
 
 
-def test_check_refuses_aliases_that_expand_a_billion_fold(capsys, roster_dir):
+def test_check_refuses_aliases_that_expand_a_billion_fold(rota, roster_dir):
     path = roster_dir / "laughs.yaml"
     anchors = ['x0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     anchors += [f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
     path.write_text(HEADER + "\n".join(anchors) + "\nmembers: *a9\n")  # 9**10 values, written in 1 KB
-    code, lines = check_lines(capsys, path)
+    code, lines = check_lines(rota, path)
     assert code == 2
     assert lines == [f"{path}:8: aliases (*name) repeat more than 10,000 values; a roster needs none: "
                      "write the values out", f"1 problem(s) in {path}."]
 
 
-def test_check_refuses_an_alias_inside_itself_and_deep_nesting(capsys, roster_dir):
+def test_check_refuses_an_alias_inside_itself_and_deep_nesting(rota, roster_dir):
     path = roster_dir / "t.yaml"
     path.write_text(HEADER + "members: &m\n  - *m\n")
-    assert check_lines(capsys, path) == (2, [f"{path}:4: an alias refers to the list or mapping that contains it",
+    assert check_lines(rota, path) == (2, [f"{path}:4: an alias refers to the list or mapping that contains it",
                                             f"1 problem(s) in {path}."])
     for line, deep in ((4, "[" * 20_000 + "]" * 20_000), (4, "{a: " * 20_000 + "x" + "}" * 20_000),
                        (5, "\n  " + "- " * 20_000 + "x")):
         path.write_text(HEADER + "members: " + deep + "\n")
-        assert check_lines(capsys, path) == (2, [f"{path}:{line}: nested more than 32 levels deep",
+        assert check_lines(rota, path) == (2, [f"{path}:{line}: nested more than 32 levels deep",
                                                 f"1 problem(s) in {path}."]), deep[:10]
 
 
-def test_a_few_aliases_are_fine(capsys, roster_dir):
+def test_a_few_aliases_are_fine(rota, roster_dir):
     path = roster_dir / "t.yaml"
     path.write_text(HEADER + "members:\n"
                     "  - {name: Ada, email: ada@example.gov, away: &winter [{from: 2027-12-20, to: 2027-12-31}]}\n"
                     "  - {name: Bob, email: bob@example.gov, away: *winter}\n"
                     "  - {name: Cy, email: cy@example.gov}\n")
-    _, out, _ = run(capsys, "show", "--roster", path, "--from", "2027-12-20", "--weeks", "1", "--format", "json")
+    _, out, _ = rota("show", "--roster", path, "--from", "2027-12-20", "--weeks", "1", "--format", "json")
     reason = json.loads(out)["weeks"][0]["reason"]  # both absences, the second one through the alias
     assert "Ada (away 2027-12-20 to 2027-12-31)" in reason and "Bob (away 2027-12-20 to 2027-12-31)" in reason
 
 
-def test_check_refuses_a_huge_file_and_cuts_long_values(capsys, roster_dir):
+def test_check_refuses_a_huge_file_and_cuts_long_values(rota, roster_dir):
     path = roster_dir / "t.yaml"
     path.write_text(HEADER + "members: []\n# " + "x" * (1024 * 1024) + "\n")
-    assert check_lines(capsys, path) == (2, [f"{path}: larger than a roster can be (1024 KiB at most)",
+    assert check_lines(rota, path) == (2, [f"{path}: larger than a roster can be (1024 KiB at most)",
                                             f"1 problem(s) in {path}."])
     path.write_text(HEADER.replace('"09:00"', "[" + ", ".join(["nine o'clock"] * 200) + "]")
                     + "k" * 1000 + ": 1\n"
                     + "members: [{name: Ada, email: '" + "a" * 400 + "'}]\n")
-    code, lines = check_lines(capsys, path)
+    code, lines = check_lines(rota, path)
     assert code == 2 and all(len(line.replace(str(path), "")) < 200 for line in lines), lines
     assert f"{path}:3: rotation.handoff_time: [\"nine o'clock\", \"nine o'clock\", \"nine o'clock\", \"nine o'cl…" \
            " is not a time of day: write it quoted, like \"09:00\"" in lines

@@ -17,7 +17,6 @@ from webkit import PASSWORD, Clock, csrf_of, sign_in, version_of
 from scheduler.publish import icsfeed
 from scheduler.roster import rosterfile
 from scheduler.sync.zendesk import sync as zendesksync
-from scheduler.cli import main
 from scheduler.core import Record, Schedule, Window
 from scheduler.core.model import Override
 from scheduler.store.editors import EditorStore
@@ -66,11 +65,6 @@ def line_of(path, text):
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 # -- the roster file -----------------------------------------------------------------
 BAD_OVERRIDES = """\
@@ -83,7 +77,7 @@ overrides:
 """
 
 
-def test_an_override_whose_cover_is_not_a_member_on_every_day_is_refused_with_file_line_and_field(capsys, roster_dir):
+def test_an_override_whose_cover_is_not_a_member_on_every_day_is_refused_with_file_line_and_field(rota, roster_dir):
     path = write(roster_dir, BAD_OVERRIDES)
     dan, eve = line_of(path, "with: dan@"), line_of(path, "note: keen")
     dan_error = (f"{path}:{dan}: overrides[0].with: dan@example.gov left 2026-11-13: whoever covers must be "
@@ -91,12 +85,12 @@ def test_an_override_whose_cover_is_not_a_member_on_every_day_is_refused_with_fi
     eve_error = (f"{path}:{eve}: overrides[1].with: eve@example.gov joins 2027-01-04: whoever covers must be "
                  "a member on every day from 2026-12-28 to 2027-01-05")
     # `rota who` refuses to answer from such a roster rather than put Dan on.
-    code, out, err = run(capsys, "who", "--roster", path, "--at", "2026-12-02T10:00")
+    code, out, err = rota("who", "--roster", path, "--at", "2026-12-02T10:00")
     assert code == 2 and out == ""
     assert err == f"rota: {dan_error} (and 1 more: run `rota check` to see all)\n"
     # `rota check` lists both; Eve covering once she has joined, and an override
     # for the days after Dan left (a stint he began still needs a cover), are fine.
-    code, out, err = run(capsys, "check", "--roster", path)
+    code, out, err = rota("check", "--roster", path)
     assert code == 2
     assert err.splitlines() == [dan_error, eve_error, f"2 problem(s) in {path}."]
 
@@ -186,14 +180,14 @@ def test_the_zendesk_sync_never_adds_a_non_member_and_takes_one_out(zd, roster_d
 
 # -- swaps with someone who is not a member then ---------------------------------------
 @pytest.mark.parametrize("who, name", [("dan", "Dan"), ("eve", "Eve")])
-def test_a_swap_with_someone_not_on_the_team_never_puts_them_on(capsys, zd, roster_dir, who, name):
+def test_a_swap_with_someone_not_on_the_team_never_puts_them_on(rota, zd, roster_dir, who, name):
     swap = f"{{week: 2026-12-07, member: ada@example.gov, with_week: 2026-12-21, with: {who}@example.gov}}"
     path = write(roster_dir, f"swaps:\n  # traded by mistake\n  - {swap}\n")
-    code, out, _ = run(capsys, "who", "--roster", path, "--at", "2026-12-08T10:00", "--format", "json")
+    code, out, _ = rota("who", "--roster", path, "--at", "2026-12-08T10:00", "--format", "json")
     assert code == 0
     on = [s["email"] for s in json.loads(out)["on_support"]]
     assert f"{who}@example.gov" not in on and "cy@example.gov" in on
-    _, out, _ = run(capsys, "who", "--roster", path, "--at", "2026-12-08T10:00")
+    _, out, _ = rota("who", "--roster", path, "--at", "2026-12-08T10:00")
     assert f"<{who}@example.gov>" not in out
     # The team feed on the page has no stint, meeting or cover for them that week.
     app = app_for(path)
@@ -202,7 +196,7 @@ def test_a_swap_with_someone_not_on_the_team_never_puts_them_on(capsys, zd, rost
     assert week and not [e for e in week if f"mailto:{who}@example.gov" in attendees(e)]
     assert not [e for e in week if str(e["SUMMARY"]).startswith(f"{name} on support")]
     # `rota check` says the swap did not go through.
-    code, out, _ = run(capsys, "check", "--roster", path, "--at", "2026-12-01T10:00", "--weeks", "4")
+    code, out, _ = rota("check", "--roster", path, "--at", "2026-12-01T10:00", "--weeks", "4")
     assert code == 1 and [line for line in out.splitlines() if "swap" in line and name in line]
     # Zendesk: the pair `rota who` names, never the swapped-in person.
     zd.add_membership(zd.ids["Cy"], zd.group)
@@ -219,13 +213,13 @@ def attendees(event) -> list[str]:
     return [str(a) for a in (value if isinstance(value, list) else [value] if value else [])]
 
 
-def test_a_recorded_stint_before_its_member_joined_puts_nobody_on(capsys, roster_dir):
+def test_a_recorded_stint_before_its_member_joined_puts_nobody_on(rota, roster_dir):
     # Eve's start was moved to the new year after a stint of hers was recorded.
     path = write(roster_dir)
     path.with_name("team.record.jsonl").write_text(json.dumps({
         "week": "2026-11-30", "member": "eve@example.gov", "handoff": "2026-11-30T09:00:00-05:00",
         "recorded_at": "2026-11-30T09:05:00-05:00"}) + "\n")
-    _, out, _ = run(capsys, "who", "--roster", path, "--at", "2026-12-01T10:00")
+    _, out, _ = rota("who", "--roster", path, "--at", "2026-12-01T10:00")
     assert "<eve@example.gov>" not in out and "GAP (Eve's slot): Eve joins 2027-01-04" in out
     app = app_for(path)
     events = icalendar.Calendar.from_ical(app.test_client().get(team_feed_url(app)).data).walk("VEVENT")

@@ -9,7 +9,6 @@ import pendulum
 from rosterkit import away, member, team, yaml_text
 
 from scheduler.store import recordfile
-from scheduler.cli import main
 from scheduler.team import Team
 
 # Ada, Dan, Bob, Cy from 2026-09-07, no holidays. Dan's last day is Friday
@@ -27,11 +26,6 @@ def write(path, members, comment="# Platform experts: edited by hand and by rota
     path.write_text(comment + yaml_text(team(*members, start="2026-09-07")))
     return path
 
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def record(path, at: str):
@@ -53,9 +47,9 @@ def explained(out: str) -> dict[str, str]:
     return found
 
 
-def test_explain_names_the_whole_absence_and_only_people_on_the_team_then(capsys, roster_dir):
+def test_explain_names_the_whole_absence_and_only_people_on_the_team_then(rota, roster_dir):
     path = write(roster_dir / "team.yaml", MEMBERS)
-    code, out, _ = run(capsys, "show", "--roster", path, "--from", "2026-11-02", "--weeks", "16", "--explain")
+    code, out, _ = rota("show", "--roster", path, "--from", "2026-11-02", "--weeks", "16", "--explain")
     assert code == 0
     why = explained(out)
     assert len(why) == 16
@@ -71,9 +65,9 @@ def test_explain_names_the_whole_absence_and_only_people_on_the_team_then(capsys
     assert not [w for w, line in why.items() if w < "2027-01-18" and "Eve" in line]
 
 
-def test_the_json_reason_says_the_same(capsys, roster_dir):
+def test_the_json_reason_says_the_same(rota, roster_dir):
     path = write(roster_dir / "team.yaml", MEMBERS)
-    _, out, _ = run(capsys, "show", "--roster", path, "--from", "2026-12-14", "--weeks", "3", "--format", "json")
+    _, out, _ = rota("show", "--roster", path, "--from", "2026-12-14", "--weeks", "3", "--format", "json")
     reasons = [w["reason"] for w in json.loads(out)["weeks"]]
     assert [r for r in reasons if "Bob (away 2026-12-21 to 2027-01-01 (holidays))" in r]
     assert not [r for r in reasons if "Dan" in r]
@@ -83,14 +77,14 @@ def record_lines(out: str) -> list[str]:
     return [line for line in out.splitlines() if "warning (record)" in line]
 
 
-def test_check_after_a_reorder_summarises_the_record_in_one_line(capsys, roster_dir):
+def test_check_after_a_reorder_summarises_the_record_in_one_line(rota, roster_dir):
     path = write(roster_dir / "team.yaml", MEMBERS)
     assert record(path, "2027-03-02T10:00")
     kept = recordfile.load(recordfile.path_for(path)).stints
     # Cy moves to the top: ties now break another way, so the roster alone
     # would give another past from early on.
     write(path, [MEMBERS[3], *MEMBERS[:3], MEMBERS[4]])
-    _, alone, _ = run(capsys, "show", "--roster", _copy_without_record(path), "--from", "2026-08-31",
+    _, alone, _ = rota("show", "--roster", _copy_without_record(path), "--from", "2026-08-31",
                       "--weeks", "30", "--format", "json")
     weeks = json.loads(alone)["weeks"]
     now_says = {w["start"]: w["incoming"] for w in weeks}
@@ -98,13 +92,13 @@ def test_check_after_a_reorder_summarises_the_record_in_one_line(capsys, roster_
     differ = sorted(m.isoformat() for m, s in kept.items() if m.isoformat() in now_says
                     and now_says[m.isoformat()] != s.member)
     assert len(differ) > 5
-    code, out, _ = run(capsys, "check", "--roster", path, "--at", "2027-03-02T10:00", "--weeks", "4")
+    code, out, _ = rota("check", "--roster", path, "--at", "2027-03-02T10:00", "--weeks", "4")
     (line,) = record_lines(out)
     assert f"{len(differ)} recorded weeks, from the week of {differ[0]} to the week of {differ[-1]}, differ" in line
     assert line.endswith("the record wins")
     # Weeks later, still one line.
     record(path, "2027-04-06T10:00")
-    _, out, _ = run(capsys, "check", "--roster", path, "--at", "2027-04-06T10:00", "--weeks", "4")
+    _, out, _ = rota("check", "--roster", path, "--at", "2027-04-06T10:00", "--weeks", "4")
     assert len(record_lines(out)) == 1
 
 
@@ -114,23 +108,23 @@ def _copy_without_record(path):
     return copy
 
 
-def test_a_single_disagreement_keeps_its_detail(capsys, roster_dir):
+def test_a_single_disagreement_keeps_its_detail(rota, roster_dir):
     path = write(roster_dir / "team.yaml", MEMBERS)
     record(path, "2026-09-08T10:00")  # the first pair: Ada (on already), Dan
     write(path, [MEMBERS[0], MEMBERS[2], MEMBERS[1], *MEMBERS[3:]])  # Bob before Dan
-    _, out, _ = run(capsys, "check", "--roster", path, "--at", "2026-09-08T10:00", "--weeks", "2")
+    _, out, _ = rota("check", "--roster", path, "--at", "2026-09-08T10:00", "--weeks", "2")
     assert [line.split(": warning (record): ")[1] for line in record_lines(out)] == [
         "week of 2026-09-07: the record keeps Dan, the roster alone would now give Bob; the record wins"]
 
 
-def test_someone_removed_from_the_roster_is_one_line_however_long_they_served(capsys, roster_dir):
+def test_someone_removed_from_the_roster_is_one_line_however_long_they_served(rota, roster_dir):
     path = write(roster_dir / "team.yaml", MEMBERS)
     record(path, "2026-11-10T10:00")
     weeks = sorted(m.isoformat() for m, s in recordfile.load(recordfile.path_for(path)).stints.items()
                    if s.member == "dan@example.gov")
     assert len(weeks) >= 2
     write(path, [m for m in MEMBERS if m["name"] != "Dan"])
-    _, out, _ = run(capsys, "check", "--roster", path, "--at", "2026-11-10T10:00", "--weeks", "2")
+    _, out, _ = rota("check", "--roster", path, "--at", "2026-11-10T10:00", "--weeks", "2")
     removed = [line for line in record_lines(out) if "no longer on the roster" in line]
     assert [line.split(": warning (record): ")[1] for line in removed] == [
         f"{len(weeks)} weeks, from the week of {weeks[0]} to the week of {weeks[-1]}: "

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from webkit import PASSWORD, Clock, csrf_of, sign_in
+from webkit import PASSWORD, csrf_of, sign_in
 
 import web
 from scheduler.cli import main
@@ -22,11 +22,6 @@ from scheduler.errors import RotaError
 from web import create_app
 from web.auth import _safe_next
 from web.signinlimit import FileFailureCounts, Policy
-
-
-@pytest.fixture
-def clock():
-    return Clock("2027-01-12T15:00:00Z")
 
 
 def make_app(roster, clock, **config):

@@ -18,7 +18,7 @@ from rosterkit import away, team, yaml_text
 from scheduler.store import auditlog
 from scheduler.store.editors import EditorStore
 from web import create_app
-from webkit import COMMENT, PASSWORD, Clock, app, client, clock, csrf_of, roster, sign_in, version_of, change  # noqa: F401  (fixtures)
+from webkit import COMMENT, PASSWORD, change, csrf_of, sign_in, version_of
 
 
 # -- reading ----------------------------------------------------------------------------
