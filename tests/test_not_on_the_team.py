@@ -12,6 +12,7 @@ import icalendar
 import pendulum
 import pytest
 from fakes.zendesk import FakeZendesk
+from synckit import group_names, with_team, zendesk_client
 from webkit import PASSWORD, Clock, csrf_of, sign_in, version_of
 
 from scheduler.publish import icsfeed
@@ -20,9 +21,7 @@ from scheduler.sync.zendesk import sync as zendesksync
 from scheduler.core import Record, Schedule, Window
 from scheduler.core.model import Override
 from scheduler.store.editors import EditorStore
-from scheduler.sync.retry import Patience
 from scheduler.team import Team
-from scheduler.sync.zendesk.client import Credentials, ZendeskClient
 from web import create_app, feeds
 
 # No holidays, so every week hands off on Monday at 09:00. Without a record the
@@ -151,18 +150,11 @@ def test_coverage_never_puts_a_non_member_on_even_from_a_roster_built_in_code(ro
 @pytest.fixture
 def zd():
     with FakeZendesk() as fake:
-        fake.ids = {n: fake.add_user(n, f"{n.lower()}@example.gov") for n in ("Ada", "Bob", "Cy", "Dan", "Eve")}
-        fake.group = fake.add_group("Platform experts")
-        yield fake
-
-
-def group_of(zd):
-    names = {v: k for k, v in zd.ids.items()}
-    return sorted(names[u] for u in zd.member_ids(zd.group))
+        yield with_team(fake, ("Ada", "Bob", "Cy", "Dan", "Eve"))
 
 
 def sync(zd, team, at):
-    client = ZendeskClient(zd.url, Credentials(zd.email, zd.token, None), Patience(lambda s: None, jitter=lambda: 0.0))
+    client = zendesk_client(zd)
     out = io.StringIO()
     result = zendesksync.sync(team, pendulum.parse(at, tz="America/New_York"), client, apply=True, force=False,
                               now=pendulum.parse(TUESDAY), out=out)
@@ -175,7 +167,7 @@ def test_the_zendesk_sync_never_adds_a_non_member_and_takes_one_out(zd, roster_d
         zd.add_membership(zd.ids[name], zd.group)
     code, out = sync(zd, built_with_override(roster_dir), "2026-12-02T10:00")
     assert "- remove Dan <dan@example.gov>" in out and "+ add" not in out
-    assert code == 0 and group_of(zd) == ["Cy"]
+    assert code == 0 and group_names(zd) == ["Cy"]
 
 
 # -- swaps with someone who is not a member then ---------------------------------------
@@ -201,7 +193,7 @@ def test_a_swap_with_someone_not_on_the_team_never_puts_them_on(rota, zd, roster
     # Zendesk: the pair `rota who` names, never the swapped-in person.
     zd.add_membership(zd.ids["Cy"], zd.group)
     code, out = sync(zd, Team.load(path), "2026-12-08T10:00")
-    assert group_of(zd) == sorted(e.split("@")[0].capitalize() for e in on) and f"{who}@example.gov" not in out
+    assert group_names(zd) == sorted(e.split("@")[0].capitalize() for e in on) and f"{who}@example.gov" not in out
 
 
 def _day(value):

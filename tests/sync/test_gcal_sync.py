@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from fakes.google import FakeGoogle
 from rosterkit import away, team, yaml_text
+from synckit import CALENDAR
 
 from scheduler.store import auditlog
 from scheduler.sync.google import sync as gcalsync
@@ -20,7 +21,6 @@ from scheduler.sync.google.client import CalendarClient, GoogleError, credential
 from scheduler.sync.retry import Patience
 from scheduler.team import Team
 
-CALENDAR = "team@group.calendar.google.com"
 NOW = datetime(2027, 1, 5, 15, 0, tzinfo=UTC)
 WINDOW = Window(date(2027, 1, 4), 26)
 NAMES = ("Ada", "Bob", "Cy", "Di", "Eve")

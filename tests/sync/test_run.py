@@ -4,41 +4,15 @@ import io
 import json
 
 import pytest
-from fakes.google import FakeGoogle
-from fakes.slack import FakeSlack
-from fakes.zendesk import FakeZendesk
 from rosterkit import team, utc, yaml_text
+from synckit import CALENDAR, NAMES, group_names
 
 from scheduler.store import filelock
 from scheduler.sync import runjob
 from scheduler.cli import main
 from scheduler.sync.retry import Patience
 
-CALENDAR = "team@group.calendar.google.com"
-NAMES = ("Ada", "Bob", "Cy", "Di")
 MONDAY = "2027-01-11T09:05:00-05:00"  # the handoff: Ada out, Cy in
-
-
-@pytest.fixture
-def world(roster_dir, tmp_path):
-    with FakeZendesk() as zd, FakeGoogle() as google, FakeSlack() as slack:
-        ids = {n: zd.add_user(n, f"{n.lower()}@example.gov") for n in NAMES}
-        zd.group = zd.add_group("Platform experts")
-        zd.tier1 = zd.add_group("Tier 1")
-        for n in ("Ada", "Bob"):
-            zd.add_membership(ids[n], zd.group)
-        zd.ids = ids
-        path = roster_dir / "team.yaml"
-        path.write_text(yaml_text(team(*NAMES, holidays="US",
-                                       zendesk={"url": "https://acme.zendesk.com", "group": "Platform experts"},
-                                       google={"calendar_id": CALENDAR})))
-        env = {
-            "ZENDESK_URL": zd.url, "ZENDESK_EMAIL": zd.email, "ZENDESK_API_TOKEN": zd.token,
-            "GOOGLE_APPLICATION_CREDENTIALS": str(google.write_key_file(tmp_path / "key.json")),
-            "ROTA_GOOGLE_API_ENDPOINT": google.url + "/calendar/v3/",
-            "SLACK_WEBHOOK_URL": slack.url, "ROTA_PUBLIC_URL": "https://rota.agency.gov/",
-        }
-        yield type("World", (), {"zd": zd, "google": google, "slack": slack, "path": path, "env": env})()
 
 
 class Runner:
@@ -58,10 +32,6 @@ class Runner:
 def run(world):
     return Runner(world)
 
-
-def members(world):
-    names = {v: k for k, v in world.zd.ids.items()}
-    return sorted(names[u] for u in world.zd.member_ids(world.zd.group))
 
 
 def all_writes(world):
@@ -87,7 +57,7 @@ def test_a_monday_run_does_the_whole_handoff(world, run):
     assert "zendesk  done: added cy@example.gov, removed ada@example.gov" in run.output
     assert "tickets  done: 1 ticket(s) breaking the rules, 1 unresolved from last week" in run.output
     assert "notice   done: posted the notice for the handoff of Mon 11 Jan 2027 09:00 EST" in run.output
-    assert members(world) == ["Bob", "Cy"]
+    assert group_names(world.zd) == ["Bob", "Cy"]
     reviews = [e for e in world.google.events[CALENDAR].values() if e["summary"].startswith("Weekly review")]
     this_week = next(e for e in reviews if e["start"]["dateTime"].startswith("2027-01-11"))
     assert "Unresolved tickets from the week before: 1" in this_week["description"]
@@ -123,7 +93,7 @@ def test_a_dry_run_changes_nothing_anywhere(world, run):
     assert run(apply=False) == 0
     assert "(dry run: nothing changed, --apply to make the changes)" in run.output
     assert "notice   dry run: would post the notice" in run.output
-    assert all_writes(world) == [] and members(world) == ["Ada", "Bob"]
+    assert all_writes(world) == [] and group_names(world.zd) == ["Ada", "Bob"]
     assert not world.path.with_name("team.record.jsonl").exists()
 
 
@@ -132,7 +102,7 @@ def test_one_failing_step_does_not_stop_the_others(world, run):
     assert run(env=env) == 1
     assert "gcal     failed: GOOGLE_APPLICATION_CREDENTIALS: no such file /nonexistent/key.json" in run.output
     assert run.output.splitlines()[-1] == "1 step(s) failed: gcal."
-    assert members(world) == ["Bob", "Cy"] and len(world.slack.messages) == 1
+    assert group_names(world.zd) == ["Bob", "Cy"] and len(world.slack.messages) == 1
 
 
 def test_unconfigured_systems_are_skipped_not_failed(world, run):
@@ -213,7 +183,7 @@ def test_the_cli_refuses_to_apply_a_run_ahead_of_the_clock(world, monkeypatch, c
     after = sorted(p.name for p in world.path.parent.iterdir())
     assert [name for name in after if name not in before] in ([], [".team.run.lock"])
     assert world.zd.requests == [] and world.google.requests == [] and world.slack.requests == []
-    assert members(world) == ["Ada", "Bob"]
+    assert group_names(world.zd) == ["Ada", "Bob"]
 
 # -- rota tickets ------------------------------------------------------------------------
 def test_tickets_lists_rule_breakers_in_both_groups_with_assignees(world, monkeypatch, capsys):

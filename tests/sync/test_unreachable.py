@@ -17,11 +17,9 @@ import urllib.error
 import httplib2
 import pytest
 import requests
-from fakes.google import FakeGoogle
 from fakes.silent import SilentServer, refused_port
-from fakes.slack import FakeSlack
-from fakes.zendesk import FakeZendesk
 from rosterkit import team, utc, yaml_text
+from synckit import CALENDAR, NAMES
 
 from scheduler.store import filelock
 from scheduler.sync import runjob
@@ -29,10 +27,7 @@ from scheduler.sync import transport
 from scheduler.cli import main
 from scheduler.sync.retry import Patience
 
-CALENDAR = "team@group.calendar.google.com"
-NAMES = ("Ada", "Bob", "Cy", "Di")
 MONDAY = "2027-01-11T09:05:00-05:00"  # the handoff: Ada out, Cy in
-ZENDESK = {"url": "https://acme.zendesk.com", "group": "Platform experts"}
 
 
 class FakeClock:
@@ -49,27 +44,11 @@ class FakeClock:
 
 
 @pytest.fixture
-def world(roster_dir, tmp_path, monkeypatch):
-    """Working fakes for all three systems, their settings in the environment;
-    a test swaps one URL for a broken one."""
-    with FakeZendesk() as zd, FakeGoogle() as google, FakeSlack() as slack:
-        ids = {n: zd.add_user(n, f"{n.lower()}@example.gov") for n in NAMES}
-        zd.group = zd.add_group("Platform experts")
-        zd.add_group("Tier 1")
-        for n in ("Ada", "Bob"):
-            zd.add_membership(ids[n], zd.group)
-        path = roster_dir / "team.yaml"
-        path.write_text(yaml_text(team(*NAMES, holidays="US", zendesk=ZENDESK, google={"calendar_id": CALENDAR})))
-        env = {
-            "ZENDESK_URL": zd.url, "ZENDESK_EMAIL": zd.email, "ZENDESK_API_TOKEN": zd.token,
-            "GOOGLE_APPLICATION_CREDENTIALS": str(google.write_key_file(tmp_path / "key.json")),
-            "ROTA_GOOGLE_API_ENDPOINT": google.url + "/calendar/v3/",
-            "SLACK_WEBHOOK_URL": slack.url,
-        }
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        yield type("World", (), {"zd": zd, "google": google, "slack": slack, "path": path, "env": env,
-                                 "tmp_path": tmp_path})()
+def world(world, monkeypatch):
+    """The settings in the environment; a test swaps one URL for a broken one."""
+    for key, value in world.env.items():
+        monkeypatch.setenv(key, value)
+    return world
 
 
 def sync(world, system, *extra):

@@ -7,19 +7,16 @@ from datetime import UTC, datetime
 import pytest
 from fakes.zendesk import FakeZendesk
 from rosterkit import away, member, team, utc, yaml_text
+from synckit import NAMES, ZENDESK, group_names, with_team, zendesk_client
 
 from scheduler.store import auditlog
 from scheduler.sync.zendesk import sync as zendesksync
 from scheduler.cli import main
 from scheduler.team import Team
-from scheduler.sync.retry import Patience
-from scheduler.sync.zendesk.client import Credentials, ZendeskClient
 
 NOW = datetime(2027, 1, 11, 15, 0, tzinfo=UTC)
-ZENDESK = {"url": "https://acme.zendesk.com", "group": "Platform experts"}
 # Ada, Bob, Cy, Di from 2027-01-04: week 0 Bob+Ada, week 1 (2027-01-11) Cy+Bob,
 # week 2 (Tuesday 2027-01-19 with US holidays) Di+Cy.
-NAMES = ("Ada", "Bob", "Cy", "Di")
 # The same rotation from 2021-01-04 (2021 has 2027's weekdays and US holidays),
 # for the CLI, which acts only on instants that are not ahead of the real clock.
 PAST_START = "2021-01-04"
@@ -28,9 +25,8 @@ PAST_START = "2021-01-04"
 @pytest.fixture
 def zd():
     with FakeZendesk() as fake:
-        fake.ids = {n: fake.add_user(n, f"{n.lower()}@example.gov") for n in NAMES}
+        with_team(fake, NAMES)
         fake.ids["Tess"] = fake.add_user("Tess Tier-One", "tess@example.gov")  # not on the roster
-        fake.group = fake.add_group("Platform experts")
         fake.add_group("Tier 1")
         yield fake
 
@@ -47,18 +43,13 @@ def seat(zd, *names):
         zd.add_membership(zd.ids[n], zd.group)
 
 
-def members(zd):
-    by_id = {v: k for k, v in zd.ids.items()}
-    return sorted(by_id[u] for u in zd.member_ids(zd.group))
-
 
 class Run:
     def __init__(self, zd, path):
         self.zd, self.path, self.waits = zd, path, []
 
     def __call__(self, at, apply=True, force=False, budget=120.0):
-        client = ZendeskClient(self.zd.url, Credentials(self.zd.email, self.zd.token, None),
-                               Patience(self.waits.append, rate_limit_budget=budget, jitter=lambda: 0.0))
+        client = zendesk_client(self.zd, self.waits.append, rate_limit_budget=budget)
         out = io.StringIO()
         code = zendesksync.sync(Team.load(self.path), utc(at), client, apply=apply, force=force, now=NOW, out=out).code
         self.output, self.client = out.getvalue(), client
@@ -73,7 +64,7 @@ def run(zd, roster_dir):
 def test_a_monday_handoff_adds_the_incoming_and_removes_the_outgoing(zd, run):
     seat(zd, "Ada", "Bob", "Tess")
     assert run("2027-01-11T09:30:00-05:00") == 0
-    assert members(zd) == ["Bob", "Cy", "Tess"]
+    assert group_names(zd) == ["Bob", "Cy", "Tess"]
     assert [w.method for w in zd.writes()] == ["POST", "DELETE"]  # add first, then remove
     assert "+ add Cy <cy@example.gov>" in run.output and "- remove Ada <ada@example.gov>" in run.output
     assert "(1 member(s) not on the roster left alone)" in run.output
@@ -100,7 +91,7 @@ def test_the_second_run_plans_nothing_and_writes_nothing(zd, run):
 def test_a_dry_run_prints_the_plan_and_changes_nothing(zd, run):
     seat(zd, "Ada", "Bob")
     assert run("2027-01-11T09:30:00-05:00", apply=False) == 1
-    assert members(zd) == ["Ada", "Bob"]
+    assert group_names(zd) == ["Ada", "Bob"]
     assert zd.writes() == []
     assert "Dry run: 2 change(s) not made. Run with --apply to make them." in run.output
     assert not run.path.with_name("team.audit.jsonl").exists()
@@ -109,9 +100,9 @@ def test_a_dry_run_prints_the_plan_and_changes_nothing(zd, run):
 def test_a_holiday_moves_the_handoff_to_tuesday(zd, run):
     seat(zd, "Bob", "Cy")
     assert run("2027-01-18T12:00:00-05:00") == 0  # Martin Luther King Jr. Day: no handoff yet
-    assert zd.writes() == [] and members(zd) == ["Bob", "Cy"]
+    assert zd.writes() == [] and group_names(zd) == ["Bob", "Cy"]
     assert run("2027-01-19T09:00:00-05:00") == 0
-    assert members(zd) == ["Cy", "Di"]
+    assert group_names(zd) == ["Cy", "Di"]
 
 
 def test_an_override_starting_and_ending_mid_week(zd, roster_dir):
@@ -120,21 +111,21 @@ def test_an_override_starting_and_ending_mid_week(zd, roster_dir):
     run = Run(zd, path)
     seat(zd, "Bob", "Cy")
     assert run("2027-01-13T08:00:00-05:00") == 0
-    assert members(zd) == ["Ada", "Cy"]
+    assert group_names(zd) == ["Ada", "Cy"]
     assert "covering for Bob" in run.output
-    assert run("2027-01-14T17:00:00-05:00") == 0 and members(zd) == ["Ada", "Cy"]
+    assert run("2027-01-14T17:00:00-05:00") == 0 and group_names(zd) == ["Ada", "Cy"]
     assert run("2027-01-15T00:01:00-05:00") == 0
-    assert members(zd) == ["Bob", "Cy"]
+    assert group_names(zd) == ["Bob", "Cy"]
 
 
 def test_members_not_on_the_roster_are_left_alone_unless_exclusive(zd, roster_dir):
     seat(zd, "Bob", "Cy", "Tess")
     run = Run(zd, write_roster(roster_dir))
     assert run("2027-01-12T10:00:00-05:00") == 0
-    assert members(zd) == ["Bob", "Cy", "Tess"]
+    assert group_names(zd) == ["Bob", "Cy", "Tess"]
     run = Run(zd, write_roster(roster_dir, zendesk={**ZENDESK, "exclusive": True}))
     assert run("2027-01-12T10:00:00-05:00") == 0
-    assert members(zd) == ["Bob", "Cy"]
+    assert group_names(zd) == ["Bob", "Cy"]
 
 
 def test_a_plan_that_would_empty_the_group_is_refused_without_force(zd, run):
@@ -142,9 +133,9 @@ def test_a_plan_that_would_empty_the_group_is_refused_without_force(zd, run):
     # Before the rotation starts nobody is on support.
     assert run("2027-01-01T12:00:00-05:00") == 1
     assert "Refused: this plan would leave the group empty" in run.output
-    assert zd.writes() == [] and members(zd) == ["Ada", "Bob"]
+    assert zd.writes() == [] and group_names(zd) == ["Ada", "Bob"]
     assert run("2027-01-01T12:00:00-05:00", force=True) == 0
-    assert members(zd) == []
+    assert group_names(zd) == []
 
 
 def test_a_429_storm_is_waited_out_within_the_budget(zd, run):
@@ -152,7 +143,7 @@ def test_a_429_storm_is_waited_out_within_the_budget(zd, run):
     zd.fail_next(429, count=4, retry_after=7)
     assert run("2027-01-11T09:30:00-05:00") == 0
     assert run.waits == [7, 7, 7, 7]
-    assert members(zd) == ["Bob", "Cy"]
+    assert group_names(zd) == ["Bob", "Cy"]
     assert [r.status for r in zd.requests[:5]] == [429, 429, 429, 429, 200]
 
 
@@ -162,21 +153,21 @@ def test_a_storm_longer_than_the_budget_stops_cleanly_and_the_next_run_converges
     assert run("2027-01-11T09:30:00-05:00", budget=100) == 1
     assert run.waits == [30, 30, 30]  # a fourth wait would pass the budget
     assert "rate limit" in run.output and "the next run will carry on" in run.output
-    assert members(zd) == ["Ada", "Bob", "Cy"]  # the add went through, the remove did not
+    assert group_names(zd) == ["Ada", "Bob", "Cy"]  # the add went through, the remove did not
     log = auditlog.read(run.path.with_name("team.audit.jsonl"))
     assert [(e["action"], e["result"][:5]) for e in log] == [("add", "ok"), ("remove", "error")]
     assert run("2027-01-11T09:45:00-05:00", budget=100) == 0
-    assert members(zd) == ["Bob", "Cy"]
+    assert group_names(zd) == ["Bob", "Cy"]
 
 
 def test_a_crash_between_add_and_remove_converges_on_the_next_run(zd, run):
     seat(zd, "Ada", "Bob")
     zd.drop_next(count=5, method="DELETE")  # the remove never gets an answer, retries included
     assert run("2027-01-11T09:30:00-05:00") == 1
-    assert members(zd) == ["Ada", "Bob", "Cy"]
+    assert group_names(zd) == ["Ada", "Bob", "Cy"]
     assert "The group does not match: - remove Ada" in run.output
     assert run("2027-01-11T10:30:00-05:00") == 0
-    assert members(zd) == ["Bob", "Cy"]
+    assert group_names(zd) == ["Bob", "Cy"]
     assert [w.method for w in zd.writes()][-1] == "DELETE"
 
 
@@ -185,7 +176,7 @@ def test_a_write_whose_answer_was_lost_is_retried_safely(zd, run):
     zd.fail_after_write(method="POST")
     zd.fail_after_write(method="DELETE")
     assert run("2027-01-11T09:30:00-05:00") == 0
-    assert members(zd) == ["Bob", "Cy"]
+    assert group_names(zd) == ["Bob", "Cy"]
     assert len(run.waits) == 2  # one backoff for each lost answer
 
 
@@ -202,7 +193,7 @@ def test_a_member_who_cannot_be_found_is_an_error_for_them_alone(zd, roster_dir)
     seat(zd, "Ada", "Bob")
     run = Run(zd, write_roster(roster_dir))
     assert run("2027-01-11T09:30:00-05:00") == 1
-    assert members(zd) == ["Bob"]  # Ada's removal still happened
+    assert group_names(zd) == ["Bob"]  # Ada's removal still happened
     assert "! cannot add Cy <cy@example.gov>: no such user" in run.output
     assert "The group does not match" in run.output
 
@@ -221,7 +212,7 @@ def test_a_zendesk_id_in_the_roster_skips_the_email_search(zd, roster_dir):
     seat(zd, "Ada", "Bob")
     assert run("2027-01-11T09:30:00-05:00") == 0
     assert not any("search" in r.path for r in zd.requests)
-    assert members(zd) == ["Bob", "Cy"]
+    assert group_names(zd) == ["Bob", "Cy"]
 
 
 def test_a_no_op_sync_of_a_big_group_takes_three_requests(zd, run):
@@ -241,9 +232,9 @@ def test_the_cli_syncs_with_credentials_from_the_environment(zd, roster_dir, mon
     monkeypatch.setenv("ZENDESK_API_TOKEN", zd.token)
     code = main(["sync", "zendesk", "--roster", str(path), "--at", "2021-01-11T10:00"])
     out = capsys.readouterr().out
-    assert code == 1 and "Dry run" in out and members(zd) == ["Ada", "Bob"]
+    assert code == 1 and "Dry run" in out and group_names(zd) == ["Ada", "Bob"]
     assert main(["sync", "zendesk", "--roster", str(path), "--at", "2021-01-11T10:00", "--apply"]) == 0
-    assert members(zd) == ["Bob", "Cy"]
+    assert group_names(zd) == ["Bob", "Cy"]
     assert zd.token not in capsys.readouterr().out
 
 
@@ -257,11 +248,11 @@ def test_the_cli_refuses_to_apply_a_future_instant_and_touches_nothing(zd, roste
     assert main(["sync", "zendesk", "--roster", str(path), "--at", "2999-01-05T10:00", "--apply"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "ahead of the clock" in err and "nothing was written" in err
-    assert members(zd) == ["Ada", "Bob"] and zd.requests == []
+    assert group_names(zd) == ["Ada", "Bob"] and zd.requests == []
     assert sorted(p.name for p in roster_dir.iterdir()) == ["team.yaml"]
     # A plan for any instant is only a look: it may see the future.
     assert main(["sync", "zendesk", "--roster", str(path), "--at", "2030-01-07T10:00"]) == 1
-    assert "Dry run" in capsys.readouterr().out and members(zd) == ["Ada", "Bob"]
+    assert "Dry run" in capsys.readouterr().out and group_names(zd) == ["Ada", "Bob"]
     assert sorted(p.name for p in roster_dir.iterdir()) == ["team.yaml"]
 
 
@@ -311,6 +302,6 @@ def test_an_absence_in_a_running_stint_takes_the_person_out_of_the_group(zd, ros
     path = write_roster(roster_dir, members=("Ada", "Bob", member("Cy", away=[away("2027-01-13", "2027-01-13")]), "Di"))
     run = Run(zd, path)
     assert run("2027-01-13T10:00:00-05:00") == 0
-    assert members(zd) == ["Bob"]
+    assert group_names(zd) == ["Bob"]
     assert run("2027-01-14T10:00:00-05:00") == 0
-    assert members(zd) == ["Bob", "Cy"]
+    assert group_names(zd) == ["Bob", "Cy"]
