@@ -299,7 +299,7 @@ def test_a_json_style_roster_takes_every_kind_of_edit_in_flow_style(tmp_path):
         ("remove_absence", {"email": "cy@example.gov", "from": "2027-04-01", "to": "2027-04-02"}),
         ("add_override", {"replace": "cy@example.gov", "with": "di@example.gov", "from": "2027-07-05",
                           "to": "2027-07-06"}),
-        ("swap", {"week": "2027-01-25", "with_week": "2027-02-08"}),
+        ("swap", {"week": "2027-02-01", "with_week": "2027-02-15"}),
     ]:
         edit = edits.plan_edit(base, kind, fields, NOW)
         assert edit.new.data.decode().startswith("# written as JSON\n")

@@ -204,14 +204,14 @@ def test_every_kind_of_change_lands_in_the_roster(client, roster):
                   **{"from": "2027-01-13", "to": "2027-01-14", "note": "dentist"}).status_code == 302
     assert change(client, "save", "add_absence", email="ada@example.gov", **{"from": "2027-03-01", "to": "2027-03-05"}).status_code == 302
     assert change(client, "save", "remove_absence", email="ada@example.gov", **{"from": "2027-03-01", "to": "2027-03-05"}).status_code == 302
-    assert change(client, "save", "swap", week="2027-01-25", with_week="2027-02-08").status_code == 302
+    assert change(client, "save", "swap", week="2027-02-01", with_week="2027-02-15").status_code == 302
     from scheduler.roster.rosterfile import load
 
     r = load(roster).roster
     assert r.member("eve@example.gov").joined.isoformat() == "2027-02-01"
     assert r.member("di@example.gov").left.isoformat() == "2027-06-30"
     assert r.overrides[0].note == "dentist" and r.member("ada@example.gov").away == ()
-    assert (r.swaps[0].week.isoformat(), r.swaps[0].other_week.isoformat()) == ("2027-01-25", "2027-02-08")
+    assert (r.swaps[0].week.isoformat(), r.swaps[0].other_week.isoformat()) == ("2027-02-01", "2027-02-15")
     log = auditlog.read(roster.with_name("team.audit.jsonl"))
     assert [e["action"] for e in log] == ["add_member", "retire_member", "add_override", "add_absence",
                                           "remove_absence", "swap"]
@@ -478,7 +478,7 @@ def test_a_hand_written_roster_with_comments_takes_every_kind_of_change(client, 
         ("add_absence", {"email": "bob@example.gov", "from": "2027-04-05", "to": "2027-04-09", "note": "? - : # \" '"}),
         ("add_override", {"replace": "bob@example.gov", "with": "ada@example.gov", "from": "2027-01-13",
                           "to": "2027-01-14", "note": "? dentist"}),
-        ("swap", {"week": "2027-01-25", "with_week": "2027-02-08"}),
+        ("swap", {"week": "2027-02-01", "with_week": "2027-02-15"}),
         ("remove_absence", {"email": "ada@example.gov", "from": "2027-03-01", "to": "2027-03-05"}),
     ]
     for kind, fields in steps:
