@@ -10,12 +10,16 @@ from scheduler.cli import main
 # Keep the holidays cache (and anything else under the cache dir) out of the
 # user's home while testing.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rota-test-cache-")
-# Nothing from the developer's own environment may reach a test.
+# Nothing from the developer's own environment may reach a test (the test
+# harness's own ROTA_TEST_ settings aside: where scripts/test started PostgreSQL).
 for name in list(os.environ):
-    if name.startswith(("ROTA_", "ZENDESK_", "ZENPY_", "GOOGLE_", "SLACK_")):
+    if name.startswith(("ROTA_", "ZENDESK_", "ZENPY_", "GOOGLE_", "SLACK_", "DATABASE_URL", "VCAP_SERVICES")) \
+            and not name.startswith("ROTA_TEST_"):
         del os.environ[name]
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+from dbkit import database_url, postgres_server, postgres_url, sqlite_url, _postgres_admin  # noqa: E402, F401  fixtures
 
 
 @pytest.fixture
