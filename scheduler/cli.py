@@ -138,6 +138,11 @@ def parser() -> argparse.ArgumentParser:
     gcal.add_argument("--apply", action="store_true", help="make the changes (default: print the plan only)")
     gcal.add_argument("--force", action="store_true", help="allow deleting more than a quarter of the window's events")
     gcal.set_defaults(run=cmd_sync_gcal)
+
+    db = commands.add_parser("db", help="the database store ($ROTA_DATABASE_URL, $DATABASE_URL or a bound aws-rds)")
+    db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    upgrade = db_actions.add_parser("upgrade", help="create the schema, or migrate it to this version of rota")
+    upgrade.set_defaults(run=cmd_db_upgrade)
     return p
 
 
@@ -447,6 +452,34 @@ def cmd_user_remove(args, now) -> int:
 def cmd_user_list(args, now) -> int:
     for editor in _editor_store(args).list():
         print(f"{editor.name} <{editor.email}>")
+    return 0
+
+
+def cmd_db_upgrade(args, now) -> int:
+    from scheduler.store import dburl
+
+    url = dburl.database_url()
+    if url is None:
+        raise RotaError("no database configured: set ROTA_DATABASE_URL (or DATABASE_URL, or bind an aws-rds "
+                        "service); without one rota keeps its state in files and needs no schema")
+    try:
+        import sqlalchemy
+        from scheduler.store import dbengine, migrations
+    except ImportError as e:
+        raise RotaError(f"the database store needs {e.name}: pip install 'rota[db]'") from None
+    engine = dbengine.create_engine(url)
+    try:
+        done = migrations.upgrade(engine)
+    except sqlalchemy.exc.OperationalError as e:
+        raise dbengine.unavailable(url, e) from None
+    finally:
+        engine.dispose()
+    if done.before is None:
+        print(f"{dburl.redacted(url)}: created the schema (revision {done.after})")
+    elif done.changed:
+        print(f"{dburl.redacted(url)}: migrated the schema from revision {done.before} to {done.after}")
+    else:
+        print(f"{dburl.redacted(url)}: the schema is up to date (revision {done.after})")
     return 0
 
 

@@ -1,0 +1,66 @@
+"""Connecting to the database a URL from `dburl` names.
+
+Imports SQLAlchemy, so only code that has a database configured imports it.
+
+PostgreSQL: every connection has a connect timeout and a statement timeout,
+so a database that stops answering fails a command instead of hanging it.
+
+SQLite: the file is switched to WAL (readers never wait for the writer),
+foreign keys are enforced, and a writer waits up to `SQLITE_BUSY_SECONDS`
+for another. SQLAlchemy, not Python's sqlite3 module, begins transactions,
+so that DDL is transactional too and a transaction that will write can take
+the write lock at its start (``BEGIN IMMEDIATE``): without it, two
+transactions that both read and then write deadlock and one fails at once.
+Ask for that with ``connection.execution_options(immediate=True)`` before
+``begin()``; on PostgreSQL the option does nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from scheduler.errors import RotaError
+from scheduler.store.dburl import is_sqlite, redacted
+
+CONNECT_TIMEOUT = 10  # seconds
+STATEMENT_TIMEOUT = 30  # seconds
+SQLITE_BUSY_SECONDS = 10
+
+
+class DatabaseUnavailable(RotaError):
+    """The database could not be reached or did not answer."""
+
+    exit_code = 1
+
+
+def create_engine(url: str) -> sa.Engine:
+    if is_sqlite(url):
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, connect_args={
+        "connect_timeout": CONNECT_TIMEOUT,
+        "options": f"-c statement_timeout={STATEMENT_TIMEOUT * 1000}",
+    })
+
+
+def unavailable(url: str, error: Exception) -> DatabaseUnavailable:
+    """One line for a database that failed to answer; never the password."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return DatabaseUnavailable(f"the database {redacted(url)} is unavailable: {reason[0] if reason else type(error).__name__}")
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event says BEGIN, not the driver
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    immediate = connection.get_execution_options().get("immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

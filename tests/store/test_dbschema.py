@@ -1,0 +1,143 @@
+"""The database store's schema: created and migrated by `rota db upgrade`,
+the same on SQLite and on a real PostgreSQL, its constraints holding between
+processes."""
+
+import socket
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import claimrace
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from scheduler.cli import main
+from scheduler.store import dbengine, dbschema, migrations
+
+REPO = Path(__file__).parent.parent.parent
+T0 = datetime(2027, 1, 4, 14, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = dbengine.create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def upgrade(capsys, monkeypatch, url):
+    monkeypatch.setenv("ROTA_DATABASE_URL", url)
+    code = main(["db", "upgrade"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_db_upgrade_creates_the_schema_then_finds_it_current(capsys, monkeypatch, database_url, engine):
+    code, out, err = upgrade(capsys, monkeypatch, database_url)
+    assert (code, err) == (0, "")
+    assert f"created the schema (revision {migrations.head()})" in out
+    code, out, err = upgrade(capsys, monkeypatch, database_url)
+    assert (code, err) == (0, "")
+    assert f"the schema is up to date (revision {migrations.head()})" in out
+    with engine.connect() as c:
+        assert migrations.current(c) == migrations.head()
+        assert set(sa.inspect(c).get_table_names()) == set(dbschema.metadata.tables) | {"alembic_version"}
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_describes(engine):
+    migrations.upgrade(engine)
+    with engine.connect() as c:
+        differences = compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), dbschema.metadata)
+    assert differences == []
+
+
+def test_the_password_never_reaches_the_output(capsys, monkeypatch, postgres_url):
+    code, out, err = upgrade(capsys, monkeypatch, postgres_url)
+    password = postgres_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    assert code == 0 and "rota:***@127.0.0.1" in out
+    assert password not in out + err
+
+
+def test_an_unreachable_database_is_one_line_and_exit_1(capsys, monkeypatch):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        code, out, err = upgrade(capsys, monkeypatch, f"postgres://rota:hunter2@127.0.0.1:{port}/rota?sslmode=disable")
+    assert code == 1 and out == ""
+    assert err.startswith(f"rota: the database postgresql+psycopg://rota:***@127.0.0.1:{port}/rota?sslmode=disable "
+                          "is unavailable: ")
+    assert err.count("\n") == 1 and "hunter2" not in err
+
+
+def test_db_upgrade_without_a_database_says_how_to_configure_one(capsys):
+    assert main(["db", "upgrade"]) == 2
+    assert "no database configured: set ROTA_DATABASE_URL" in capsys.readouterr().err
+
+
+def test_two_deploys_upgrading_at_once_both_succeed(database_url):
+    env = {"ROTA_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "scheduler", "db", "upgrade"]
+    runs = [subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [run.communicate(timeout=60) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], results
+    said = sorted("created" if "created the schema" in out else "current" if "up to date" in out else out
+                  for out, _ in results)
+    assert said == ["created", "current"]
+
+
+def test_times_come_back_as_the_same_instant_and_handoffs_as_written(engine):
+    migrations.upgrade(engine)
+    recorded = datetime(2027, 1, 4, 9, 0, 5, tzinfo=timezone(timedelta(hours=-5)))
+    with engine.begin() as c:
+        c.execute(dbschema.teams.insert().values(id="platform", name="Platform", created_at=T0))
+        c.execute(dbschema.record_stints.insert().values(
+            team_id="platform", week=date(2027, 1, 4), member=None,
+            handoff="2027-01-04T09:00:00-05:00", recorded_at=recorded))
+    with engine.connect() as c:
+        row = c.execute(sa.select(dbschema.record_stints)).one()
+    assert row.recorded_at == recorded and row.recorded_at.utcoffset() == timedelta(0)
+    assert row.handoff == "2027-01-04T09:00:00-05:00" and row.member is None and row.week == date(2027, 1, 4)
+
+
+def test_a_team_is_deleted_with_everything_it_keeps(engine):
+    migrations.upgrade(engine)
+    with engine.begin() as c:
+        c.execute(dbschema.teams.insert().values(id="platform", name="Platform", created_at=T0))
+        c.execute(dbschema.editors.insert().values(team_id="platform", email="ada@example.gov", name="Ada",
+                                                   password_hash="x"))
+        with pytest.raises(sa.exc.IntegrityError):  # foreign keys hold on SQLite too
+            with c.begin_nested():
+                c.execute(dbschema.editors.insert().values(team_id="nobody", email="a@b", name="A", password_hash="x"))
+        c.execute(dbschema.teams.delete())
+        assert c.execute(sa.select(sa.func.count()).select_from(dbschema.editors)).scalar() == 0
+
+
+# -- exactly once, between processes ---------------------------------------------------
+def test_two_processes_claiming_the_same_key_exactly_one_wins(engine, database_url):
+    """A record week, a handoff notice, the next roster version."""
+    migrations.upgrade(engine)
+    with engine.begin() as c:
+        c.execute(dbschema.teams.insert().values(id=claimrace.TEAM, name="Platform", created_at=T0))
+        c.execute(dbschema.roster_versions.insert().values(team_id=claimrace.TEAM, number=1, version="v1",
+                                                           text="team: first\n", saved_by="import", saved_at=T0))
+    outcomes = claimrace.race(database_url, ("ada", "bob"))
+    for claim, (table, row) in claimrace.ROWS.items():
+        assert sorted(outcomes[claim].values()) == ["refused", "won"], claim
+        winner = next(who for who, outcome in outcomes[claim].items() if outcome == "won")
+        with engine.connect() as c:
+            rows = c.execute(sa.select(dbschema.metadata.tables[table])).mappings().all()
+        kept = [r for r in rows if r.get("number", 2) == 2]  # the roster's version 1 was there before
+        assert len(kept) == 1, claim
+        assert {k: kept[0][k] for k in row(winner)} == row(winner), claim
+
+
+def test_the_folder_store_never_imports_the_database_libraries():
+    code = ("import sys; from scheduler.cli import main; main(['who', '--roster', 'rosters/example.yaml']); "
+            "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic', 'psycopg')); "
+            "sys.exit(f'imported {loaded}' if loaded else 0)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
