@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from scheduler.cli import main
 from scheduler.store import dbengine, dbschema, migrations
 
 REPO = Path(__file__).parent.parent.parent
@@ -28,18 +27,22 @@ def engine(database_url):
     engine.dispose()
 
 
-def upgrade(capsys, monkeypatch, url):
-    monkeypatch.setenv("ROTA_DATABASE_URL", url)
-    code = main(["db", "upgrade"])
-    out, err = capsys.readouterr()
-    return code, out, err
+@pytest.fixture
+def upgrade(rota, monkeypatch):
+    """`rota db upgrade` with ROTA_DATABASE_URL set to the given URL."""
+
+    def run(url):
+        monkeypatch.setenv("ROTA_DATABASE_URL", url)
+        return rota("db", "upgrade")
+
+    return run
 
 
-def test_db_upgrade_creates_the_schema_then_finds_it_current(capsys, monkeypatch, database_url, engine):
-    code, out, err = upgrade(capsys, monkeypatch, database_url)
+def test_db_upgrade_creates_the_schema_then_finds_it_current(upgrade, database_url, engine):
+    code, out, err = upgrade(database_url)
     assert (code, err) == (0, "")
     assert f"created the schema (revision {migrations.head()})" in out
-    code, out, err = upgrade(capsys, monkeypatch, database_url)
+    code, out, err = upgrade(database_url)
     assert (code, err) == (0, "")
     assert f"the schema is up to date (revision {migrations.head()})" in out
     with engine.connect() as c:
@@ -54,27 +57,28 @@ def test_the_migrations_build_exactly_the_schema_the_code_describes(engine):
     assert differences == []
 
 
-def test_the_password_never_reaches_the_output(capsys, monkeypatch, postgres_url):
-    code, out, err = upgrade(capsys, monkeypatch, postgres_url)
+def test_the_password_never_reaches_the_output(upgrade, postgres_url):
+    code, out, err = upgrade(postgres_url)
     password = postgres_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
     assert code == 0 and "rota:***@127.0.0.1" in out
     assert password not in out + err
 
 
-def test_an_unreachable_database_is_one_line_and_exit_1(capsys, monkeypatch):
+def test_an_unreachable_database_is_one_line_and_exit_1(upgrade):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-        code, out, err = upgrade(capsys, monkeypatch, f"postgres://rota:hunter2@127.0.0.1:{port}/rota?sslmode=disable")
+        code, out, err = upgrade(f"postgres://rota:hunter2@127.0.0.1:{port}/rota?sslmode=disable")
     assert code == 1 and out == ""
     assert err.startswith(f"rota: the database postgresql+psycopg://rota:***@127.0.0.1:{port}/rota?sslmode=disable "
                           "is unavailable: ")
     assert err.count("\n") == 1 and "hunter2" not in err
 
 
-def test_db_upgrade_without_a_database_says_how_to_configure_one(capsys):
-    assert main(["db", "upgrade"]) == 2
-    assert "no database configured: set ROTA_DATABASE_URL" in capsys.readouterr().err
+def test_db_upgrade_without_a_database_says_how_to_configure_one(rota):
+    code, out, err = rota("db", "upgrade")
+    assert code == 2 and out == ""
+    assert "no database configured: set ROTA_DATABASE_URL" in err
 
 
 def test_two_deploys_upgrading_at_once_both_succeed(database_url):
