@@ -259,14 +259,14 @@ def bench_page_with_zendesk_hung() -> None:
     from fakes.zendesk import FakeZendesk
     from rosterkit import team, yaml_text
 
-    from scheduler.store.editors import EditorStore
+    from scheduler.store.folder import FolderStore
     from web import create_app
 
     with FakeZendesk() as zd, tempfile.TemporaryDirectory() as tmp:
         zd.hang_next(count=1000)
         path = Path(tmp) / "team.yaml"
         path.write_text(yaml_text(team("Ada", "Bob", "Cy", "Di", zendesk={"url": zd.url, "group": "Support"})))
-        EditorStore(Path(tmp) / "team.editors.json").add("ed@example.gov", "benchmark password", "Ed")
+        FolderStore(path).editors().add("ed@example.gov", "benchmark password", "Ed")
         saved = {k: os.environ.get(k) for k in ("ZENDESK_EMAIL", "ZENDESK_API_TOKEN")}
         os.environ.update({"ZENDESK_EMAIL": zd.email, "ZENDESK_API_TOKEN": zd.token})
         try:
@@ -310,13 +310,13 @@ def bench_roster_edit() -> None:
 
     import pendulum
 
-    from scheduler.store.editors import EditorStore
+    from scheduler.store.folder import FolderStore
     from web import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "team.yaml"
         path.write_text(big_roster_text())
-        EditorStore(Path(tmp) / "team.editors.json").add("ed@example.gov", "benchmark password", "Ed")
+        FolderStore(path).editors().add("ed@example.gov", "benchmark password", "Ed")
         app = create_app({"ROSTER": str(path), "SECRET_KEY": "benchmark", "WTF_CSRF_ENABLED": False,
                           "CLOCK": lambda: pendulum.parse("2027-01-12T15:00:00Z")})
         client = app.test_client()

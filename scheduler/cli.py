@@ -189,10 +189,16 @@ def roster_path(args) -> Path:
     return Path(args.roster or os.environ.get("ROTA_ROSTER") or DEFAULT_ROSTER)
 
 
+def open_store(args):
+    from scheduler.store.folder import open_folder
+
+    return open_folder(roster_path(args))
+
+
 def load_team(args):
     from scheduler.team import Team
 
-    return Team.load(roster_path(args))
+    return Team.load(open_store(args))
 
 
 def instant(text: str | None, schedule: Schedule, now: datetime, option: str = "--at") -> pendulum.DateTime:
@@ -328,13 +334,13 @@ def cmd_record(args, now) -> int:
     try:
         added = team.record_begun(at, now)
     except OSError as e:
-        raise RotaError(f"{team.record_path}: cannot write the record: {e.strerror}") from None
+        raise RotaError(f"{team.store.where('record')}: cannot write the record: {e.strerror}") from None
     if not added:
         start = schedule.rotation.handoff(0)
         if at < start:
             print(f"Nothing to record: the rotation starts {when(local(start))}.")
         else:
-            print(f"Nothing to record: every stint begun by {when(local(at))} is already in {team.record_path}.")
+            print(f"Nothing to record: every stint begun by {when(local(at))} is already in {team.store.where('record')}.")
         return 0
     roster = team.roster
     for stint in added:
@@ -343,7 +349,7 @@ def cmd_record(args, now) -> int:
         # start, but it begins with the rotation: say so, not that week.
         first = " (already on when the rotation starts, for one week)" if stint.week < roster.start else ""
         print(f"Recorded: {who} from {when(local(stint.handoff))}{first}")
-    print(f"{len(added)} stint(s) added to {team.record_path}.")
+    print(f"{len(added)} stint(s) added to {team.store.where('record')}.")
     return 0
 
 
@@ -371,7 +377,7 @@ def cmd_run(args, now) -> int:
     from scheduler.sync import runjob
 
     parse = written_instant if args.apply else instant
-    return runjob.run(roster_path(args), now, now, apply=args.apply, out=sys.stdout, deadline=args.deadline,
+    return runjob.run(open_store(args), now, now, apply=args.apply, out=sys.stdout, deadline=args.deadline,
                       at_text=args.at, parse_at=lambda text, schedule: parse(text, schedule, now))
 
 
@@ -407,9 +413,7 @@ def cmd_serve(args, now) -> int:
 
 
 def _editor_store(args):
-    from scheduler.store.editors import EditorStore, path_for
-
-    return EditorStore(path_for(roster_path(args)))
+    return open_store(args).editors()
 
 
 def cmd_user_add(args, now) -> int:

@@ -1,35 +1,44 @@
-"""A team on disk: the roster file and the files rota keeps beside it.
+"""A team: its roster and record as read from its store, and the `Schedule`
+every command asks.
 
-``rosters/team.yaml``            the roster people edit
-``rosters/team.record.jsonl``    stints that have begun (see `recordfile`)
-
-`Team.load` reads them and builds the `Schedule` every command asks.
+`Team.load` reads them from a `Store` (or from the folder store of a roster
+file, given its path).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
-from scheduler.roster import holidaycal
-from scheduler.store import recordfile
-from scheduler.roster import rosterfile
-from scheduler.store import ticketcounts
 from scheduler.core import Record, RecordedStint, Schedule
+from scheduler.roster import holidaycal, rosterfile
 from scheduler.roster.rosterfile import RosterFile
+from scheduler.store import ticketcounts
+from scheduler.store.base import Store
+from scheduler.store.folder import FolderStore
+
+
+def as_store(source: Store | Path | str) -> Store:
+    return source if isinstance(source, Store) else FolderStore(source)
 
 
 @dataclass
 class Team:
     roster_file: RosterFile
     record: Record
+    store: Store = field(default=None, compare=False)  # type: ignore[assignment]  # None: `roster_file.path`'s folder
     _schedule: Schedule | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self):
+        if self.store is None:
+            self.store = FolderStore(self.roster_file.path)
+
     @classmethod
-    def load(cls, path: Path | str) -> Team:
-        roster_file = rosterfile.load(path)
-        return cls(roster_file, recordfile.load(recordfile.path_for(roster_file.path)))
+    def load(cls, source: Store | Path | str) -> Team:
+        store = as_store(source)
+        roster_file = rosterfile.load(store)
+        return cls(roster_file, store.read_record(), store)
 
     @property
     def path(self) -> Path:
@@ -38,10 +47,6 @@ class Team:
     @property
     def roster(self):
         return self.roster_file.roster
-
-    @property
-    def record_path(self) -> Path:
-        return recordfile.path_for(self.path)
 
     def schedule(self) -> Schedule:
         """The schedule of this roster and record (built once: it remembers
@@ -53,19 +58,18 @@ class Team:
 
     def review_notes(self) -> dict[date, str]:
         """Last week's unresolved ticket counts, as `rota run` kept them."""
-        return ticketcounts.review_notes(ticketcounts.path_for(self.path))
+        return ticketcounts.review_notes(self.store.ticket_counts())
 
     def stamp(self) -> datetime:
         """When the roster, its record or the kept ticket count last changed:
         the feeds' DTSTAMP."""
-        files = (self.path, self.record_path, ticketcounts.path_for(self.path))
-        times = [p.stat().st_mtime for p in files if p.exists()]
-        return datetime.fromtimestamp(int(max(times)), tz=timezone.utc)
+        return self.store.changed_at()
 
     def record_begun(self, at: datetime, now: datetime) -> list[RecordedStint]:
         """Write every stint begun by `at` that the record lacks; returns those."""
-        added = recordfile.add(self.record_path, self.record, self.schedule().begun(at), now)
+        new = [s for s in self.schedule().begun(at) if self.record.get(s.week) is None]
+        added = self.store.add_to_record(new, now) if new else []
         if added:
-            self.record = recordfile.load(self.record_path)
+            self.record = self.store.read_record()
             self._schedule = None
         return added

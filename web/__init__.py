@@ -47,7 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         ROSTER=os.environ.get("ROTA_ROSTER", "rosters/example.yaml"),
         PUBLIC_URL=os.environ.get("ROTA_PUBLIC_URL"),
         PRIVATE=os.environ.get("ROTA_PRIVATE", "") in ("1", "true", "yes"),
-        EDITORS=os.environ.get("ROTA_EDITORS"),
+        EDITORS=None,  # the editors file; None: $ROTA_EDITORS, else beside the roster (see store.folder)
         SECRET_KEY=_env_secret(),
         TRUSTED_PROXIES=_trusted_proxies(),
         MAX_CONTENT_LENGTH=MAX_BODY,
@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         CLOCK=None,  # tests pass a function returning the current instant
         SIGNIN_LIMIT=(5, 15 * 60),  # failed sign-ins a client may make, then it waits that many seconds
         # Per account: 5 free failures, then a wait of 1 minute that doubles with each failure up to
-        # an hour; forgotten a day after the last failure (see signinlimit.Policy).
+        # an hour; forgotten a day after the last failure (see scheduler.store.signincounts.Policy).
         SIGNIN_ACCOUNT_LIMIT=(5, 60, 3600, 24 * 3600),
         SIGNIN_TABLE_SIZE=10_000,  # failure counts kept at most
         # Password checks at once per process: each takes about 32 MiB, and two workers with one

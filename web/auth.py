@@ -5,7 +5,7 @@ is a signed cookie that also carries the editor's session generation (see
 `scheduler.store.editors`) and when it was last used, so that signing out or a new
 password ends every copy of it, and a day's idleness ends it too.
 
-Failed sign-ins are counted per client and per account (`signinlimit`)
+Failed sign-ins are counted per client and per account (`scheduler.store.signincounts`)
 before any password is hashed, and only a few hashes run at once, so that
 neither guessing nor a flood of attempts gets far. A browser that has signed
 in as an editor before keeps a device cookie, and its attempts for that
@@ -29,7 +29,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from scheduler.errors import RotaError
 
 from web import state
-from web.signinlimit import Unavailable
+from scheduler.store.signincounts import Unavailable
 
 bp = Blueprint("auth", __name__)
 DEVICE_COOKIE = "rota_device"

@@ -8,7 +8,6 @@ from datetime import timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from scheduler.core import Window, monday_of
-from scheduler.roster import rosterfile
 from scheduler.roster.edits import KINDS, EditError, SaveFailed, plan_edit, save_edit
 from scheduler.errors import StaleVersion
 
@@ -62,7 +61,7 @@ def save():
     try:
         save_edit(team, change, g.editor, now)
     except StaleVersion:
-        if rosterfile.current_version(team.path) == change.version:
+        if team.store.roster_version() == change.version:
             return _already_saved()  # the same form, sent twice at once
         return _stale(state.team())
     except SaveFailed as e:

@@ -4,10 +4,10 @@ It says who rotates in, who continues and who rotates out, the gaps and
 absences of the coming two weeks, last week's unresolved tickets, where the
 rota page is, and the incoming person's first-week checklist.
 
-"Once per handoff" is kept in ``NAME.notices.jsonl`` beside the roster: a
-line per handoff posted, written right after Slack accepts the message
-(under `rota run`'s lock, so two runs never both post). When Slack's answer
-is lost the line is written too, marked uncertain: a missing notice is
+"Once per handoff" is kept in the team's store (`Store.claim_notice`): a
+handoff is marked posted right after Slack accepts the message (under
+`rota run`'s lock, so two runs never both post). When Slack's answer is
+lost it is marked too, as uncertain: a missing notice is
 reported, a duplicate could not be taken back. A notice is due from
 its handoff for `DUE_FOR`; a job that was down longer than that does not
 post a stale one.
@@ -15,12 +15,9 @@ post a stale one.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-from scheduler.store.atomicfile import append_durably
 from scheduler.core import Schedule
 from scheduler.core.calendar import day_of
 from scheduler.core.events import support_name, when
@@ -39,26 +36,6 @@ class Notice:
 
     def payload(self) -> dict:
         return {"text": self.text, "blocks": self.blocks, "unfurl_links": False}
-
-
-def path_for(roster_path: Path) -> Path:
-    return roster_path.with_name(f"{roster_path.stem}.notices.jsonl")
-
-
-def posted_weeks(path: Path) -> set[date]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return set()
-    return {date.fromisoformat(json.loads(line)["week"]) for line in lines if line.strip()}
-
-
-def mark_posted(path: Path, week: Week, now: datetime, uncertain: bool = False) -> None:
-    entry = {"week": week.monday.isoformat(), "handoff": week.handoff.isoformat(),
-             "posted_at": now.isoformat(timespec="seconds")}
-    if uncertain:
-        entry["uncertain"] = True  # the answer was lost: posted or not, never again
-    append_durably(path, (json.dumps(entry) + "\n").encode("utf-8"))
 
 
 def due(schedule: Schedule, now: datetime, posted: set[date]) -> Week | None:

@@ -8,8 +8,9 @@ and those bytes are parsed and validated. The preview shows what they do
 to the coming weeks and the diff of the file; its form carries their
 version (hash). `save_edit` writes exactly those bytes, with the version
 check, after recording the stints that have begun, and never without the
-change's entry in the audit log: the entry is appended once the new file
-sits complete beside the roster and before it replaces it.
+change's entry in the audit log: the entry is appended once the new bytes
+are ready to replace the roster (in the folder store: complete on disk
+beside it) and before they do (`Store.replace_roster`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from scheduler.store import auditlog
 from scheduler.roster import holidaycal
 from scheduler.roster import rosterfile
 from scheduler.roster import yamledit
@@ -30,6 +30,7 @@ from scheduler.core.calendar import day_of
 from scheduler.core.rotation import Week
 from scheduler.errors import RosterInvalid, RotaError
 from scheduler.roster.rosterfile import RosterFile
+from scheduler.store.auditlog import Entry
 from scheduler.team import Team
 
 KINDS = ("add_member", "retire_member", "add_absence", "remove_absence", "add_override", "swap")
@@ -148,9 +149,9 @@ def save_edit(team: Team, edit: Edit, editor, now: datetime) -> Team:
     try:
         team.record_begun(now, now)  # the past is fixed before the roster changes
     except OSError as e:
-        raise SaveFailed(f"Could not save: the record {team.record_path} cannot be written "
+        raise SaveFailed(f"Could not save: the record {team.store.where('record')} cannot be written "
                          f"({_why(e)}). Nothing was changed.") from None
-    log = auditlog.path_for(team.path)
+    log = team.store.where("audit")
     detail = {"change": edit.description, "editor": editor.name, **edit.fields,
               "base": edit.base.version, "version": edit.version}
     audited = False
@@ -158,14 +159,14 @@ def save_edit(team: Team, edit: Edit, editor, now: datetime) -> Team:
     def audit(result: str = "ok") -> None:
         nonlocal audited
         try:
-            auditlog.append(log, [auditlog.Entry("roster", edit.kind, edit.who, result, detail)],
-                            actor=editor.email, now=now)
+            team.store.append_audit([Entry("roster", edit.kind, edit.who, result, detail)],
+                                    actor=editor.email, now=now)
         except OSError as e:
             raise _AuditFailed(e) from e
         audited = True
 
     try:
-        saved = rosterfile.replace(edit.base, edit.new, before=audit)
+        saved = rosterfile.replace(edit.base, edit.new, before=audit, store=team.store)
     except _AuditFailed as e:
         raise SaveFailed(f"Could not save: the audit log {log} cannot be written ({_why(e.args[0])}), and no "
                          "change is saved without its audit entry. Nothing was changed.") from None
@@ -179,7 +180,7 @@ def save_edit(team: Team, edit: Edit, editor, now: datetime) -> Team:
             pass
         raise SaveFailed(f"Could not save: the roster {team.path} could not be replaced ({_why(e)}). "
                          "Nothing was changed.") from None
-    return Team(saved, team.record)
+    return Team(saved, team.record, team.store)
 
 
 class _AuditFailed(Exception):

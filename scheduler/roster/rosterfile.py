@@ -17,9 +17,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import hashlib
 import io
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,10 +42,10 @@ except ImportError:  # pragma: no cover - pure Python interpreters
     CParser = None
 
 from scheduler.roster import holidaycal
-from scheduler.store.atomicfile import Staged
-from scheduler.store.filelock import lock_path, locked
+from scheduler.store.base import Store, version_of
+from scheduler.store.folder import FolderStore
 from scheduler.core.model import Absence, GoogleSettings, Meeting, Member, Override, Roster, Swap, ZendeskSettings
-from scheduler.errors import FileError, RosterInvalid, RotaError, StaleVersion
+from scheduler.errors import FileError, RosterInvalid
 
 EMAIL = re.compile(r"^[^@\s<>\"',;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -221,20 +219,11 @@ class RosterFile:
         return yaml_io().load(self.data.decode("utf-8"))
 
 
-def version_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-def load(path: Path | str) -> RosterFile:
-    path = Path(path)
-    try:
-        with path.open("rb") as f:
-            data = f.read(MAX_BYTES + 1)  # no more than that is ever needed to refuse it
-    except FileNotFoundError:
-        raise RotaError(f"{path}: no such roster file (set --roster or $ROTA_ROSTER)") from None
-    except OSError as e:
-        raise RotaError(f"{path}: cannot read the roster: {e.strerror}") from None
-    return parse(data, path)
+def load(source: Store | Path | str) -> RosterFile:
+    """The roster kept in a store (or in the roster file at a path)."""
+    store = source if isinstance(source, Store) else FolderStore(source)
+    data = store.read_roster(limit=MAX_BYTES + 1)  # no more than that is ever needed to refuse it
+    return parse(data, Path(store.where("roster")))
 
 
 def parse(data: bytes, path: Path | str = "<roster>") -> RosterFile:
@@ -295,34 +284,18 @@ def save(roster_file: RosterFile, document: CommentedMap) -> RosterFile:
     return replace(roster_file, parse(dump(document), roster_file.path))  # never write what we could not read back
 
 
-def replace(roster_file: RosterFile, new: RosterFile, before: Callable[[], None] | None = None) -> RosterFile:
-    """Write `new.data` (bytes already parsed and validated into `new`) over
-    the file, unless the file has changed since `roster_file` was read.
+def replace(roster_file: RosterFile, new: RosterFile, before: Callable[[], None] | None = None,
+            store: Store | None = None) -> RosterFile:
+    """Write `new.data` (bytes already parsed and validated into `new`) to
+    the store (by default the roster file's folder), unless the roster has
+    changed since `roster_file` was read: StaleVersion then.
 
-    `before` runs once the new bytes sit complete on disk beside the file
-    and before they replace it, under the lock: if it raises, the file is
-    left as it was. A roster path that is a symbolic link is written
-    through to its target. Returns `new`."""
-    real = Path(os.path.realpath(roster_file.path))
-    with locked(lock_path(real)):  # the check and the write, as one step
-        if current_version(real) != roster_file.version:
-            raise StaleVersion(
-                f"{roster_file.path}: the roster changed since it was read (someone else saved it); "
-                "reload and make the change again"
-            )
-        with Staged(real, new.data) as staged:
-            if before is not None:
-                before()
-            staged.commit()
+    `before` runs once the new bytes are ready to take the old ones' place,
+    with no other writer in between: if it raises, the roster is left as it
+    was (see `Store.replace_roster`). Returns `new`."""
+    store = store or FolderStore(roster_file.path)
+    store.replace_roster(roster_file.version, new.data, before=before)
     return new
-
-
-def current_version(path: Path) -> str | None:
-    """The version of the file on disk now (None if it is gone)."""
-    try:
-        return version_of(path.read_bytes())
-    except FileNotFoundError:
-        return None
 
 
 # -- validation ------------------------------------------------------------------

@@ -17,10 +17,6 @@ from pathlib import Path
 from scheduler.store.atomicfile import append_durably
 
 
-def path_for(roster_path: Path) -> Path:
-    return roster_path.with_name(f"{roster_path.stem}.audit.jsonl")
-
-
 @dataclass
 class Entry:
     system: str

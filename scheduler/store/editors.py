@@ -15,7 +15,6 @@ editor, including copies of the cookie.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,11 +35,6 @@ class Editor:
     email: str
     name: str
     generation: int = field(default=0, compare=False)
-
-
-def path_for(roster_path: Path, env=os.environ) -> Path:
-    override = env.get("ROTA_EDITORS")
-    return Path(override) if override else roster_path.with_name(f"{roster_path.stem}.editors.json")
 
 
 class EditorStore:

@@ -42,10 +42,6 @@ def locked(path: Path, *, wait: bool = True, holder: dict | None = None):
         os.close(fd)  # closing releases the lock
 
 
-def lock_path(roster_path: Path, purpose: str = "write") -> Path:
-    return roster_path.with_name(f".{roster_path.stem}.{purpose}.lock")
-
-
 def _read_holder(fd: int) -> dict | None:
     """What the holder wrote; None when it wrote nothing yet (it may have
     only just taken the lock) or something unreadable."""

@@ -22,10 +22,6 @@ from scheduler.core.model import Record, RecordedStint
 from scheduler.errors import FileError
 
 
-def path_for(roster_path: Path) -> Path:
-    return roster_path.with_name(f"{roster_path.stem}.record.jsonl")
-
-
 def load(path: Path) -> Record:
     try:
         text = path.read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 """Last week's unresolved ticket count, kept for the weekly review.
 
 `rota run` stores the count for the current rotation week in
-``NAME.tickets.json`` beside the roster; the feeds and the Google calendar
+``NAME.tickets.json`` beside the roster (the folder store); the feeds and the Google calendar
 then show it in that week's review description. Kept apart from the ticket
 check so that reading it needs no Zendesk client.
 """
@@ -15,10 +15,6 @@ from pathlib import Path
 from scheduler.store.atomicfile import write_atomic
 
 KEEP = 8  # weeks: a couple of months is plenty
-
-
-def path_for(roster_path: Path) -> Path:
-    return roster_path.with_name(f"{roster_path.stem}.tickets.json")
 
 
 def load(path: Path) -> dict:
@@ -42,9 +38,10 @@ def store(path: Path, week_monday: date, count: int, now: datetime) -> bool:
     return True
 
 
-def review_notes(path: Path) -> dict[date, str]:
+def review_notes(counts: dict) -> dict[date, str]:
+    """The review descriptions' lines for the counts kept (see `load`)."""
     notes = {}
-    for monday, entry in load(path).items():
+    for monday, entry in counts.items():
         try:
             notes[date.fromisoformat(monday)] = (
                 f"Unresolved tickets from the week before: {int(entry['unresolved_last_week'])} "

@@ -33,13 +33,12 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from scheduler.publish import handoffnotice
-from scheduler.store import ticketcounts
 from scheduler.core import Window, monday_of
 from scheduler.core.events import when
 from scheduler.errors import RotaError
-from scheduler.store.filelock import Busy, lock_path, locked
+from scheduler.store.base import Busy
 from scheduler.sync.retry import Patience, with_env_timeouts
-from scheduler.team import Team
+from scheduler.team import Team, as_store
 
 NOTHING, DONE, PLANNED, SKIPPED, FAILED = "nothing to do", "done", "dry run", "skipped", "failed"
 DEADLINE = 240.0  # seconds: a run every five minutes ends well before the next one starts
@@ -75,18 +74,20 @@ class Context:
         return self._zendesk
 
 
-def run(team_path, at: datetime, now: datetime, *, apply: bool, out: TextIO, env=os.environ,
+def run(store, at: datetime, now: datetime, *, apply: bool, out: TextIO, env=os.environ,
         patience: Patience | None = None, zendesk_client=None, gcal_client=None,
         at_text: str | None = None, parse_at=None, deadline: float | None = None) -> int:
-    """`at_text` (from --at), when given, is read with `parse_at` once the
+    """`store`: the team's `Store` (or its roster file's path).
+    `at_text` (from --at), when given, is read with `parse_at` once the
     roster is loaded (its time zone decides what a local time means).
     `deadline`: seconds from now (default DEADLINE), on `patience.clock`."""
     deadline = DEADLINE if deadline is None else deadline
     patience = with_env_timeouts(patience, env)
     patience.stop_at(deadline)
+    store = as_store(store)
     try:
-        with locked(lock_path(team_path, "run"), wait=False, holder={"pid": os.getpid(), "since": now.isoformat()}):
-            team = Team.load(team_path)
+        with store.run_lock(holder={"pid": os.getpid(), "since": now.isoformat()}):
+            team = Team.load(store)
             if at_text is not None:
                 at = parse_at(at_text, team.schedule())
             ctx = Context(team, at, now, apply, dict(env), patience,
@@ -180,14 +181,14 @@ def _tickets(ctx: Context, step: Step) -> None:
     monday = monday_of(ctx.team.schedule().calendar.local_date(ctx.at))
     facts = (f"{len(report.breaches)} ticket(s) breaking the rules, "
              f"{report.unresolved_last_week} unresolved from last week")
-    stored = ticketcounts.load(ticketcounts.path_for(ctx.team.path)).get(monday.isoformat(), {})
+    stored = ctx.team.store.ticket_counts().get(monday.isoformat(), {})
     if stored.get("unresolved_last_week") == report.unresolved_last_week:
         step.summary = facts
     elif not ctx.apply:
         step.state, step.summary = PLANNED, f"{facts} (would keep the count for this week's review)"
     else:
-        ticketcounts.store(ticketcounts.path_for(ctx.team.path), monday, report.unresolved_last_week, ctx.now)
-        ctx.team = Team.load(ctx.team.path)  # the review description now carries the count
+        ctx.team.store.keep_ticket_count(monday, report.unresolved_last_week, ctx.now)
+        ctx.team = Team.load(ctx.team.store)  # the review description now carries the count
         step.state, step.summary = DONE, f"{facts} (kept for this week's review)"
     if report.warnings:
         step.details = "\n".join(report.warnings) + "\n"
@@ -214,8 +215,8 @@ def _notice(ctx: Context, step: Step) -> None:
         step.state, step.summary = SKIPPED, "SLACK_WEBHOOK_URL is not set"
         return
     schedule = ctx.team.schedule()
-    log = handoffnotice.path_for(ctx.team.path)
-    week = handoffnotice.due(schedule, ctx.at, handoffnotice.posted_weeks(log))
+    store = ctx.team.store
+    week = handoffnotice.due(schedule, ctx.at, store.posted_notices())
     if week is None:
         step.summary = "no handoff notice due"
         return
@@ -232,9 +233,9 @@ def _notice(ctx: Context, step: Step) -> None:
         slack.post(url, notice.payload(), ctx.patience)
     except slack.SlackUncertain as e:
         # Never risk a second copy: mark it, and say so.
-        handoffnotice.mark_posted(log, week, ctx.now, uncertain=True)
+        store.claim_notice(week.monday, week.handoff, ctx.now, uncertain=True)
         raise slack.SlackError(f"{e}: it may have been posted; rota will not post it again, check the channel") from None
-    handoffnotice.mark_posted(log, week, ctx.now)
+    store.claim_notice(week.monday, week.handoff, ctx.now)
     step.state, step.summary = DONE, f"posted the notice for the handoff of {when(week.handoff)}"
 
 

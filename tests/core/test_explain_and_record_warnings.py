@@ -8,7 +8,7 @@ import re
 import pendulum
 from rosterkit import away, member, team, yaml_text
 
-from scheduler.store import recordfile
+from scheduler.store.folder import FolderStore
 from scheduler.team import Team
 
 # Ada, Dan, Bob, Cy from 2026-09-07, no holidays. Dan's last day is Friday
@@ -80,7 +80,7 @@ def record_lines(out: str) -> list[str]:
 def test_check_after_a_reorder_summarises_the_record_in_one_line(rota, roster_dir):
     path = write(roster_dir / "team.yaml", MEMBERS)
     assert record(path, "2027-03-02T10:00")
-    kept = recordfile.load(recordfile.path_for(path)).stints
+    kept = FolderStore(path).read_record().stints
     # Cy moves to the top: ties now break another way, so the roster alone
     # would give another past from early on.
     write(path, [MEMBERS[3], *MEMBERS[:3], MEMBERS[4]])
@@ -120,7 +120,7 @@ def test_a_single_disagreement_keeps_its_detail(rota, roster_dir):
 def test_someone_removed_from_the_roster_is_one_line_however_long_they_served(rota, roster_dir):
     path = write(roster_dir / "team.yaml", MEMBERS)
     record(path, "2026-11-10T10:00")
-    weeks = sorted(m.isoformat() for m, s in recordfile.load(recordfile.path_for(path)).stints.items()
+    weeks = sorted(m.isoformat() for m, s in FolderStore(path).read_record().stints.items()
                    if s.member == "dan@example.gov")
     assert len(weeks) >= 2
     write(path, [m for m in MEMBERS if m["name"] != "Dan"])

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rosterkit import away, member, team, yaml_text
 
-from scheduler.store import auditlog
+from scheduler.store.folder import FolderStore
 from scheduler.roster import edits
 from scheduler.roster import rosterfile
 from scheduler.core import Absence, Member, Override, Swap
@@ -141,7 +141,7 @@ def test_a_comment_on_its_own_line_under_a_list_key_survives_every_kind_of_edit(
     removed, _added = diff(text, written)
     assert removed == [] or kind in ("retire_member", "remove_absence")
     assert all("#" not in r for r in removed)
-    assert auditlog.read(auditlog.path_for(base.path))[-1]["action"] == kind
+    assert FolderStore(base.path).read_audit()[-1]["action"] == kind
 
 
 def test_removing_the_only_absence_when_away_carries_a_comment_keeps_the_comment(tmp_path):
@@ -360,7 +360,7 @@ def test_the_bytes_written_are_the_bytes_validated_and_previewed(tmp_path):
     assert any(line.startswith("+") and "? x" in line for line in edit.diff)
     edits.save_edit(base, edit, ED, NOW)
     assert base.path.read_bytes() == edit.new.data
-    entry = auditlog.read(auditlog.path_for(base.path))[-1]
+    entry = FolderStore(base.path).read_audit()[-1]
     assert (entry["detail"]["base"], entry["detail"]["version"]) == (base.roster_file.version, edit.version)
 
 
@@ -372,12 +372,12 @@ def test_a_save_over_someone_elses_change_is_refused_and_loses_nothing(tmp_path)
     with pytest.raises(StaleVersion):
         edits.save_edit(base, edit, ED, NOW)
     assert base.path.read_text() == theirs
-    assert auditlog.read(auditlog.path_for(base.path)) == []
+    assert FolderStore(base.path).read_audit() == []
 
 
 def test_an_unwritable_audit_log_saves_nothing(tmp_path):
     base = load(tmp_path, with_comments([False], [False], [0]))
-    auditlog.path_for(base.path).mkdir()  # a directory where the log should be: appending fails
+    FolderStore(base.path).path("audit").mkdir()  # a directory where the log should be: appending fails
     before = base.path.read_bytes()
     edit = plan(base, "add_absence", email="di@example.gov", **{"from": "2027-07-05", "to": "2027-07-09"})
     with pytest.raises(edits.SaveFailed, match="the audit log .* cannot be written .* Nothing was changed"):
@@ -401,7 +401,7 @@ def test_a_refused_write_saves_nothing_and_says_why(tmp_path, monkeypatch, code,
         edits.save_edit(base, edit, ED, NOW)
     monkeypatch.undo()
     assert base.path.read_bytes() == before
-    assert auditlog.read(auditlog.path_for(base.path)) == []  # no entry for a change that did not happen
+    assert FolderStore(base.path).read_audit() == []  # no entry for a change that did not happen
 
 
 def test_a_failed_rename_after_the_audit_entry_is_noted_in_the_log(tmp_path, monkeypatch):
@@ -418,7 +418,7 @@ def test_a_failed_rename_after_the_audit_entry_is_noted_in_the_log(tmp_path, mon
         edits.save_edit(base, edit, ED, NOW)
     monkeypatch.undo()
     assert base.path.read_bytes() == before
-    assert [e["result"] for e in auditlog.read(auditlog.path_for(base.path))] == [
+    assert [e["result"] for e in FolderStore(base.path).read_audit()] == [
         "ok", "not saved: Input/output error"]
 
 

@@ -7,7 +7,7 @@ import pytest
 from rosterkit import team, utc, yaml_text
 from synckit import CALENDAR, NAMES, group_names
 
-from scheduler.store import filelock
+from scheduler.store.folder import FolderStore
 from scheduler.sync import runjob
 from scheduler.cli import main
 from scheduler.sync.retry import Patience
@@ -117,9 +117,9 @@ def test_unconfigured_systems_are_skipped_not_failed(world, run):
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_at_once_in_one_line(world, run):
-    with filelock.locked(filelock.lock_path(world.path, "run")):
+    with FolderStore(world.path).run_lock(holder=None):  # taken, nothing written yet
         assert run() == 0
-    assert run.output == (f"rota run: another run holds {filelock.lock_path(world.path, 'run')} (a run that has "
+    assert run.output == (f"rota run: another run holds {FolderStore(world.path).where('run lock')} (a run that has "
                           "not said who it is yet); it does the work, this run stops.\n")
     assert all_writes(world) == [] and world.slack.messages == []
 

@@ -21,7 +21,7 @@ from fakes.silent import SilentServer, refused_port
 from rosterkit import team, utc, yaml_text
 from synckit import CALENDAR, NAMES
 
-from scheduler.store import filelock
+from scheduler.store.folder import FolderStore
 from scheduler.sync import runjob
 from scheduler.sync import transport
 from scheduler.cli import main
@@ -258,13 +258,13 @@ def test_a_second_run_names_the_one_holding_the_lock(world):
     assert code == 0
     (second_code, second_output, _), = seen
     assert second_code == 0
-    assert second_output == (f"rota run: another run holds {filelock.lock_path(world.path, 'run')} (pid {os.getpid()}, "
+    assert second_output == (f"rota run: another run holds {FolderStore(world.path).where('run lock')} (pid {os.getpid()}, "
                              "since 2027-01-11 14:05:00 UTC, 2 min ago); it does the work, this run stops.\n")
 
 
 def test_a_lock_held_far_past_any_deadline_looks_stuck(world):
     holder = {"pid": 4242, "since": "2027-01-11T13:00:00+00:00"}
-    with filelock.locked(filelock.lock_path(world.path, "run"), holder=holder):
+    with FolderStore(world.path).run_lock(holder=holder):
         code, output, _ = run_job(world)
     assert code == 1
     assert "(pid 4242, since 2027-01-11 13:00:00 UTC, 65 min ago)" in output

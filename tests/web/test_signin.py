@@ -21,7 +21,7 @@ from scheduler.store.editors import EditorStore
 from scheduler.errors import RotaError
 from web import create_app
 from web.auth import _safe_next
-from web.signinlimit import FileFailureCounts, Policy
+from scheduler.store.signincounts import FileFailureCounts, Policy
 
 
 def make_app(roster, clock, **config):

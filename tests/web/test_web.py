@@ -305,11 +305,11 @@ def test_signed_in_editors_see_the_tickets_that_break_the_rules(roster, clock, m
 
 
 def test_the_feed_follows_the_kept_ticket_count(client, roster):
-    from scheduler.store import ticketcounts
+    from scheduler.store.folder import FolderStore
 
     url = feed_url(client)
     first = client.get(url)
-    ticketcounts.store(ticketcounts.path_for(roster), date(2027, 1, 11), 4, pendulum.datetime(2027, 1, 11, 14, tz="UTC"))
+    FolderStore(roster).keep_ticket_count(date(2027, 1, 11), 4, pendulum.datetime(2027, 1, 11, 14, tz="UTC"))
     second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200
     reviews = [e for e in icalendar.Calendar.from_ical(second.data).walk("VEVENT") if str(e["UID"]).startswith("review-20270111")]

@@ -99,7 +99,7 @@ def sync(team: Team, window: Window, client: CalendarClient, *, apply: bool, for
         ))
         if not outcome.ok:
             print(f"  failed: {change}: {outcome.error}", file=out)
-    auditlog.append(auditlog.path_for(team.path), entries, actor=ACTOR, now=now)
+    team.store.append_audit(entries, actor=ACTOR, now=now)
 
     applied = sum(1 for o in outcomes if o.ok)
     done = f"{applied} of {planned} change(s) made ({plan.summary()})"

@@ -125,7 +125,7 @@ def sync(team: Team, at: datetime, client: ZendeskClient, *, apply: bool, force:
             failures.append(f"{change}: {e}")
             entries.append(auditlog.Entry("zendesk", action["action"], action["email"], f"error: {e}",
                                           {"group": group.id, **action}))
-    auditlog.append(auditlog.path_for(team.path), entries, actor=ACTOR, now=now)
+    team.store.append_audit(entries, actor=ACTOR, now=now)
     for failure in failures:
         print(f"  failed: {failure}", file=out)
 

@@ -1,12 +1,13 @@
 """Failed sign-ins, counted so that a password cannot be guessed by trying
 many, by one client or by many clients against one account.
 
-`FailureCounts` is the interface the sign-in view uses; `FileFailureCounts`
-keeps the counts in a small SQLite file beside the roster, so that every
-worker process on the machine sees the same counts and an attempt is
-checked and counted in one transaction (fifty guesses sent at once cannot
-all slip past the limit). When rota gets a shared database, a store on it
-replaces this one behind the same two methods.
+`FailureCounts` is the interface the sign-in view uses (a `Store` hands one
+out); `FileFailureCounts` keeps the counts in a small SQLite file (the folder
+store puts it beside the roster), so that every worker process on the
+machine sees the same counts and an attempt is checked and counted in one
+transaction (fifty guesses sent at once cannot all slip past the limit).
+When rota gets a shared database, a store on it replaces this one behind
+the same two methods.
 
 The table stays small whatever arrives: keys are hashed (a 60 KiB email
 costs as much as a short one), rows are dropped once their counts are
@@ -175,7 +176,3 @@ class _Transaction:
 def _hash(key: Key) -> str:
     kind, who = key
     return kind + ":" + hashlib.sha256(who.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def path_for(roster_path: Path) -> Path:
-    return roster_path.with_name(f".{roster_path.stem}.signin.sqlite3")
