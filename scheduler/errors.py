@@ -37,6 +37,26 @@ class RosterInvalid(RotaError):
 
 
 class StaleVersion(RotaError):
-    """The file changed since the version the writer saw."""
+    """The file changed since the version the writer saw: a conflict that
+    reloading and retrying resolves, not bad input (exit 1)."""
 
-    exit_code = 3
+    exit_code = 1
+
+
+class ConfigError(RotaError):
+    """An outside system cannot be asked: its settings in the roster or its
+    credentials in the environment are missing or malformed."""
+
+    exit_code = 2
+
+
+class ServiceError(RotaError):
+    """An outside system failed: what it answered (`status`, and its own
+    words in `details`) or why no answer came (`status` None). The next run
+    may fare better, so it is a problem found (exit 1), not bad input."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, status: int | None = None, details: str = ""):
+        super().__init__(message)
+        self.status, self.details = status, details

@@ -66,10 +66,6 @@ class Stint:
     recorded: bool = False
     pinned: bool = False
 
-    @property
-    def is_gap(self) -> bool:
-        return self.member is None
-
 
 @dataclass(frozen=True)
 class Week:

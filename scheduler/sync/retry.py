@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scheduler.errors import RotaError
+from scheduler.errors import ConfigError
 
 CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 30.0
 MAX_TIMEOUT = 600.0
@@ -111,5 +111,5 @@ def _seconds(env, name: str, default: float) -> float:
     except ValueError:
         value = 0.0
     if not 0 < value <= MAX_TIMEOUT:
-        raise RotaError(f"{name}: {text!r} is not a number of seconds from 0 to {MAX_TIMEOUT:g}")
+        raise ConfigError(f"{name}: {text!r} is not a number of seconds from 0 to {MAX_TIMEOUT:g}")
     return value

@@ -35,7 +35,7 @@ from typing import TextIO
 from scheduler.publish import handoffnotice
 from scheduler.core import Window, monday_of
 from scheduler.core.events import when
-from scheduler.errors import RotaError
+from scheduler.errors import RotaError, ServiceError
 from scheduler.store.base import Busy
 from scheduler.sync.retry import Patience, with_env_timeouts
 from scheduler.team import Team, as_store
@@ -234,7 +234,7 @@ def _notice(ctx: Context, step: Step) -> None:
     except slack.SlackUncertain as e:
         # Never risk a second copy: mark it, and say so.
         store.claim_notice(week.monday, week.handoff, ctx.now, uncertain=True)
-        raise slack.SlackError(f"{e}: it may have been posted; rota will not post it again, check the channel") from None
+        raise ServiceError(f"{e}: it may have been posted; rota will not post it again, check the channel") from None
     store.claim_notice(week.monday, week.handoff, ctx.now)
     step.state, step.summary = DONE, f"posted the notice for the handoff of {when(week.handoff)}"
 

@@ -6,9 +6,9 @@ waits for Retry-After within the budget; a 5xx retries with backoff and
 jitter (slack_sdk's own retry handlers are turned off: they sleep on the
 real clock and would re-send a message whose answer was lost, posting it
 twice). A connection that never reached Slack (refused, unknown name, TLS,
-no connection in time) is a `SlackError` naming host, port and cause, and
+no connection in time) is a `ServiceError` naming host, port and cause, and
 the next run tries again. A request that went out but got no answer raises
-`SlackUncertain`; an answer other than 200 is a `SlackError` carrying
+`SlackUncertain`; an answer other than 200 is a `ServiceError` carrying
 Slack's error string (invalid_payload, no_service, ...). The webhook URL is
 a secret: only its host and port are ever printed.
 """
@@ -22,21 +22,17 @@ from urllib.parse import urlsplit
 
 from slack_sdk.webhook import WebhookClient
 
-from scheduler.errors import RotaError
+from scheduler.errors import ServiceError
 from scheduler.sync.retry import Patience, retry_after_seconds
 
 
-# slack_sdk logs each failed request itself; our SlackError says it once, better.
+# slack_sdk logs each failed request itself; our ServiceError says it once, better.
 _QUIET = logging.getLogger("rota.slack_sdk")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
 
-class SlackError(RotaError):
-    exit_code = 1
-
-
-class SlackUncertain(SlackError):
+class SlackUncertain(ServiceError):
     """The request went out but no answer came back: the message may have
     been posted. Posting again could post it twice."""
 
@@ -47,7 +43,7 @@ def post(url: str, payload: dict, patience: Patience | None = None) -> None:
     attempt, rate_limited = 0, 0.0
     while True:
         if not p.allows(0):
-            raise SlackError(f"Slack at {_where(url)}: not asked: the run's deadline has passed; "
+            raise ServiceError(f"Slack at {_where(url)}: not asked: the run's deadline has passed; "
                              "the next run will try again")
         client.timeout = p.request_timeouts()[1]
         try:
@@ -65,14 +61,14 @@ def post(url: str, payload: dict, patience: Patience | None = None) -> None:
                 p.wait(delay)
                 attempt += 1
                 continue
-            raise SlackError(f"{failure}; the next run will try again") from None
+            raise ServiceError(f"{failure}; the next run will try again") from None
         if response.status_code == 200:
             return
         if response.status_code == 429:
             headers = response.headers or {}
             wait = retry_after_seconds(headers.get("Retry-After") or headers.get("retry-after"))
             if rate_limited + wait > p.budget or not p.allows(wait):
-                raise SlackError(f"Slack rate limit: still limited after {rate_limited:.0f} s; the next run will try again")
+                raise ServiceError(f"Slack rate limit: still limited after {rate_limited:.0f} s; the next run will try again")
             rate_limited += wait
             p.wait(wait)
             continue
@@ -80,7 +76,7 @@ def post(url: str, payload: dict, patience: Patience | None = None) -> None:
             p.wait(delay)
             attempt += 1
             continue
-        raise SlackError(f"Slack refused the message: {response.status_code} {(response.body or '').strip()}")
+        raise ServiceError(f"Slack refused the message: {response.status_code} {(response.body or '').strip()}")
 
 
 def _failure(url: str, e: BaseException, seconds: float):

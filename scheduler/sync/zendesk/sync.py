@@ -29,7 +29,8 @@ from scheduler.sync.zendesk.plan import GroupPlan, Wanted, plan_group
 from scheduler.core.model import ZendeskSettings
 from scheduler.sync.syncresult import SyncResult
 from scheduler.team import Team
-from scheduler.sync.zendesk.client import Group, ZendeskClient, ZendeskConfigError, ZendeskError
+from scheduler.errors import ConfigError, ServiceError
+from scheduler.sync.zendesk.client import Group, ZendeskClient
 
 ACTOR = "rota sync zendesk"
 PAST = {"add": "added", "remove": "removed"}
@@ -53,7 +54,7 @@ def wanted_at(team: Team, at: datetime) -> list[tuple[str, str]]:
 
 def settings_of(team: Team) -> ZendeskSettings:
     if team.roster.zendesk is None:
-        raise ZendeskConfigError(f"{team.path}: the roster has no zendesk: section (url, group)")
+        raise ConfigError(f"{team.path}: the roster has no zendesk: section (url, group)")
     return team.roster.zendesk
 
 
@@ -121,7 +122,7 @@ def sync(team: Team, at: datetime, client: ZendeskClient, *, apply: bool, force:
                 client.remove(change.membership.id)
             entries.append(auditlog.Entry("zendesk", action["action"], action["email"], "ok",
                                           {"group": group.id, **action}))
-        except ZendeskError as e:
+        except ServiceError as e:
             failures.append(f"{change}: {e}")
             entries.append(auditlog.Entry("zendesk", action["action"], action["email"], f"error: {e}",
                                           {"group": group.id, **action}))
