@@ -43,6 +43,8 @@ UID_KEY = "rotaUid"
 VERSION_KEY, VERSION = "rotaVersion", "2"  # absent on events of releases before team ids
 ID_PREFIX = "rota2/"  # before team ids, event ids encoded the bare UID
 SLOT = re.compile(r"[a-z]+(-[a-z0-9]+)*-\d{8}")  # 'stint-20270104', 'absence-incoming-20270105'
+# The safety limit: a plan may delete at most this share of the events rota keeps in the window without --force.
+MAX_DELETED_SHARE = 0.25
 
 
 def event_id(uid: str) -> str:
@@ -168,9 +170,10 @@ class CalendarPlan:
 
     @property
     def unsafe(self) -> bool:
-        """Deleting more than a quarter of the window's events looks like a
-        mistake (a wrong roster, a wrong calendar): it needs --force."""
-        return len(self.deletes) * 4 > self.owned
+        """The safety limit: deleting more than `MAX_DELETED_SHARE` of the
+        events rota keeps in the window looks like a mistake (a wrong roster,
+        a wrong calendar) and needs --force."""
+        return len(self.deletes) > self.owned * MAX_DELETED_SHARE
 
     def summary(self) -> str:
         return (f"{len(self.inserts)} to insert, {len(self.updates)} to update, "

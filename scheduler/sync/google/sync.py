@@ -10,10 +10,12 @@ The same steps as every rota sync (docs/sync.md):
    with the slug of the display name. Nothing else is ever touched.
 3. *Plan*: `sync.google.plan.plan_calendar`: insert, update in place,
    restore, adopt, delete.
-4. *Dry run* unless `--apply`; deleting more than a quarter of the window's
-   events needs `--force`. With `--apply`: the stints that have begun are
-   recorded, the changes go out in batches of 50, each is appended to the
-   audit log, and the calendar is read again to confirm it matches.
+4. The rest is the pipeline every sync shares (`scheduler.sync.pipeline`):
+   dry run unless `--apply`; deleting more than a quarter of the window's
+   events (`plan.MAX_DELETED_SHARE`) needs `--force`. With `--apply`: the
+   stints that have begun are recorded, the changes go out in batches of 50,
+   each is appended to the audit log, and the calendar is read again to
+   confirm it matches. `CalendarSync` supplies the Google parts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from datetime import datetime, timedelta
 from typing import TextIO
 
 from scheduler.store import auditlog
+from scheduler.sync import pipeline
+from scheduler.sync.pipeline import Applied, Refusal
 from scheduler.core import Window
 from scheduler.sync.google.plan import CalendarPlan, Marks, plan_calendar, resource, starts_within
 from scheduler.core.events import slug
@@ -61,52 +65,67 @@ def make_plan(team: Team, window: Window, client: CalendarClient) -> tuple[Calen
     return plan_calendar(desired, actual, marks), desired
 
 
+class CalendarSync:
+    """The Google calendar as a system of the sync pipeline."""
+
+    actor = ACTOR
+
+    def __init__(self, team: Team, window: Window, client: CalendarClient, now: datetime):
+        self.team, self.window, self.client = team, window, client
+        self.settings = settings_of(team)
+        self.recorded_until = now
+        self.desired: list[dict] = []
+
+    def plan(self) -> CalendarPlan:
+        plan, self.desired = make_plan(self.team, self.window, self.client)
+        return plan
+
+    def print_plan(self, plan: CalendarPlan, out: TextIO) -> None:
+        window, desired = self.window, self.desired
+        last_week = window.first + timedelta(weeks=window.weeks - 1)
+        print(f"Google calendar {self.settings.calendar_id}: weeks of {window.first.isoformat()} to "
+              f"{last_week.isoformat()}, {len(desired)} events", file=out)
+        if self.settings.delegate is None and any("Attendees: " in d["description"] for d in desired):
+            print("  note: attendees are named in the descriptions, not invited: a service account can only "
+                  "invite with domain-wide delegation (set google.delegate)", file=out)
+        for change in plan.changes:
+            print(f"  {change}", file=out)
+        print(f"  {plan.summary()}", file=out)
+
+    def dry_run(self, plan: CalendarPlan) -> str:
+        return f"{plan.summary()} (dry run)"
+
+    def refusal(self, plan: CalendarPlan) -> Refusal:
+        deletes, owned = len(plan.deletes), plan.owned
+        return Refusal(f"would delete {deletes} of the {owned} events rota keeps in this window (more than a quarter)",
+                       "the roster and the calendar", f"would delete {deletes} of {owned} events")
+
+    def apply(self, plan: CalendarPlan) -> list[Applied]:
+        applied = []
+        for outcome in self.client.write(plan.changes):
+            change = outcome.change
+            body = getattr(change, "body", None) or change.current
+            entry = auditlog.Entry(
+                "google", type(change).__name__.lower(), body.get("summary"),
+                "ok" if outcome.ok else f"error: {outcome.error}",
+                {"calendar": self.settings.calendar_id, "event_id": change.event_id,
+                 "start": body.get("start"), "what": getattr(change, "what", None)},
+            )
+            applied.append(Applied(change, entry, outcome.error))
+        return applied
+
+    def done(self, plan: CalendarPlan, applied: list[Applied]) -> str:
+        made = sum(1 for a in applied if a.ok)
+        return f"{made} of {len(plan.changes)} change(s) made ({plan.summary()})"
+
+    def verdict(self, plan: CalendarPlan, planned: int, applied: int, done: str | None, out: TextIO) -> SyncResult:
+        if plan.changes:  # only after applying: a first plan with changes is never judged
+            print(f"The calendar does not match yet: {plan.summary()}; the next run will carry on.", file=out)
+            return SyncResult(1, planned, applied, f"{done}; still to do: {plan.summary()}")
+        print("The calendar matches the rotation.", file=out)
+        return SyncResult(0, planned, applied, "the calendar matches" if done is None else done)
+
+
 def sync(team: Team, window: Window, client: CalendarClient, *, apply: bool, force: bool,
          now: datetime, out: TextIO) -> SyncResult:
-    if apply:
-        team.record_begun(now, now)  # first, so that the plan stands on a fixed past
-    settings = settings_of(team)
-    plan, desired = make_plan(team, window, client)
-    last_week = window.first + timedelta(weeks=window.weeks - 1)
-    print(f"Google calendar {settings.calendar_id}: weeks of {window.first.isoformat()} to "
-          f"{last_week.isoformat()}, {len(desired)} events", file=out)
-    if settings.delegate is None and any("Attendees: " in d["description"] for d in desired):
-        print("  note: attendees are named in the descriptions, not invited: a service account can only "
-              "invite with domain-wide delegation (set google.delegate)", file=out)
-    for change in plan.changes:
-        print(f"  {change}", file=out)
-    print(f"  {plan.summary()}", file=out)
-    planned = len(plan.changes)
-    if not plan.changes:
-        print("The calendar matches the rotation.", file=out)
-        return SyncResult(0, 0, 0, "the calendar matches")
-    if not apply:
-        print(f"Dry run: {planned} change(s) not made. Run with --apply to make them.", file=out)
-        return SyncResult(1, planned, 0, f"{plan.summary()} (dry run)")
-    if plan.unsafe and not force:
-        print(f"Refused: this would delete {len(plan.deletes)} of the {plan.owned} events rota keeps in "
-              "this window (more than a quarter). Check the roster and the calendar, or run with --force.", file=out)
-        return SyncResult(1, planned, 0, f"refused: would delete {len(plan.deletes)} of {plan.owned} events")
-
-    outcomes = client.write(plan.changes)
-    entries = []
-    for outcome in outcomes:
-        change = outcome.change
-        body = getattr(change, "body", None) or change.current
-        entries.append(auditlog.Entry(
-            "google", type(change).__name__.lower(), body.get("summary"), "ok" if outcome.ok else f"error: {outcome.error}",
-            {"calendar": settings.calendar_id, "event_id": change.event_id,
-             "start": body.get("start"), "what": getattr(change, "what", None)},
-        ))
-        if not outcome.ok:
-            print(f"  failed: {change}: {outcome.error}", file=out)
-    team.store.append_audit(entries, actor=ACTOR, now=now)
-
-    applied = sum(1 for o in outcomes if o.ok)
-    done = f"{applied} of {planned} change(s) made ({plan.summary()})"
-    after, _ = make_plan(team, window, client)
-    if after.changes:
-        print(f"The calendar does not match yet: {after.summary()}; the next run will carry on.", file=out)
-        return SyncResult(1, planned, applied, f"{done}; still to do: {after.summary()}")
-    print("The calendar matches the rotation.", file=out)
-    return SyncResult(0, planned, applied, done)
+    return pipeline.sync(team, CalendarSync(team, window, client, now), apply=apply, force=force, now=now, out=out)

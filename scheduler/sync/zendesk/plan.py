@@ -112,6 +112,12 @@ class GroupPlan:
         return bool(self.removes) and not (self.keep or self.adds or self.untouched)
 
     @property
+    def unsafe(self) -> bool:
+        """The safety limit: leaving the group empty looks like a mistake
+        (a wrong roster) and needs --force."""
+        return self.empties_group
+
+    @property
     def matches(self) -> bool:
         """The group holds exactly who it should (as far as rota owns it)."""
         return not (self.changes or self.problems)

@@ -8,14 +8,11 @@ One run, step by step (docs/sync.md walks through an example):
    `zendesk_id`, else an exact email match; people already in the group
    need no lookup).
 4. *Plan*: `sync.zendesk.plan.plan_group` decides what to add and remove.
-5. *Dry run* by default: the plan is printed and nothing changes. With
-   `--apply`: a plan that would empty the group needs `--force`; adds go
-   first, then removes, each appended to the audit log; the stints that have
-   begun are recorded (before planning, so the plan stands on them).
-6. *Verify*: the group is read again; exit 0 only when it matches.
 
-Any partial state (a crash between an add and a remove, a 429 storm) is
-simply the "actual" of the next run, which converges from there.
+The rest is the pipeline every sync shares (`scheduler.sync.pipeline`): dry
+run by default; with `--apply`, a plan that would empty the group needs
+`--force`, adds go first, then removes, each appended to the audit log, and
+the group is read again to verify. `GroupSync` supplies the Zendesk parts.
 """
 
 from __future__ import annotations
@@ -24,6 +21,8 @@ from datetime import datetime
 from typing import TextIO
 
 from scheduler.store import auditlog
+from scheduler.sync import pipeline
+from scheduler.sync.pipeline import Applied, Refusal
 from scheduler.core.events import when
 from scheduler.sync.zendesk.plan import GroupPlan, Wanted, plan_group
 from scheduler.core.model import ZendeskSettings
@@ -83,6 +82,58 @@ def make_plan(team: Team, at: datetime, client: ZendeskClient) -> tuple[Group, G
     return group, plan
 
 
+class GroupSync:
+    """The Zendesk group as a system of the sync pipeline."""
+
+    actor = ACTOR
+
+    def __init__(self, team: Team, at: datetime, client: ZendeskClient):
+        self.team, self.at, self.client = team, at, client
+        self.recorded_until = at
+        self.group: Group | None = None
+
+    def plan(self) -> GroupPlan:
+        self.group, plan = make_plan(self.team, self.at, self.client)
+        return plan
+
+    def print_plan(self, plan: GroupPlan, out: TextIO) -> None:
+        print_plan(self.group, plan, self.at, self.team, out)
+
+    def dry_run(self, plan: GroupPlan) -> str:
+        return f"{len(plan.changes)} change(s) planned (dry run)"
+
+    def refusal(self, plan: GroupPlan) -> Refusal:
+        return Refusal("plan would leave the group empty", "the roster", "the plan would leave the group empty")
+
+    def apply(self, plan: GroupPlan) -> list[Applied]:
+        applied = []
+        for change in plan.changes:  # adds first: the group never holds fewer than it must
+            action = change.data()
+            detail = {"group": self.group.id, **action}
+            try:
+                if action["action"] == "add":
+                    self.client.add(self.group.id, change.account.id)
+                else:
+                    self.client.remove(change.membership.id)
+            except ServiceError as e:
+                entry = auditlog.Entry("zendesk", action["action"], action["email"], f"error: {e}", detail)
+                applied.append(Applied(change, entry, str(e)))
+            else:
+                applied.append(Applied(change, auditlog.Entry("zendesk", action["action"], action["email"], "ok", detail)))
+        return applied
+
+    def done(self, plan: GroupPlan, applied: list[Applied]) -> str:
+        return ", ".join(f"{PAST[a.entry.action]} {a.entry.who}" for a in applied if a.ok) or "no change made"
+
+    def verdict(self, plan: GroupPlan, planned: int, applied: int, done: str | None, out: TextIO) -> SyncResult:
+        if plan.matches:
+            print("The group matches the pair on support.", file=out)
+            return SyncResult(0, planned, applied, "the group matches" if done is None else done)
+        reasons = [str(p) for p in plan.problems] + [str(c) for c in plan.changes]
+        print("The group does not match: " + "; ".join(reasons), file=out)
+        return SyncResult(1, planned, applied, "the group does not match: " + "; ".join(reasons))
+
+
 def print_plan(group: Group, plan: GroupPlan, at: datetime, team: Team, out: TextIO) -> None:
     local = team.schedule().calendar.to_local(at)
     print(f"Zendesk group {group.name!r} (id {group.id}) at {when(local)}:", file=out)
@@ -98,47 +149,4 @@ def print_plan(group: Group, plan: GroupPlan, at: datetime, team: Team, out: Tex
 
 def sync(team: Team, at: datetime, client: ZendeskClient, *, apply: bool, force: bool,
          now: datetime, out: TextIO) -> SyncResult:
-    if apply:
-        team.record_begun(at, now)  # first, so that the plan stands on a fixed past
-    group, plan = make_plan(team, at, client)
-    print_plan(group, plan, at, team, out)
-    planned = len(plan.changes)
-    if not plan.changes:
-        return _verdict(plan, out, planned, 0, "the group matches")
-    if not apply:
-        print(f"Dry run: {planned} change(s) not made. Run with --apply to make them.", file=out)
-        return SyncResult(1, planned, 0, f"{planned} change(s) planned (dry run)")
-    if plan.empties_group and not force:
-        print("Refused: this plan would leave the group empty. Check the roster, or run with --force.", file=out)
-        return SyncResult(1, planned, 0, "refused: the plan would leave the group empty")
-
-    entries, failures = [], []
-    for change in plan.changes:  # adds first: the group never holds fewer than it must
-        action = change.data()
-        try:
-            if action["action"] == "add":
-                client.add(group.id, change.account.id)
-            else:
-                client.remove(change.membership.id)
-            entries.append(auditlog.Entry("zendesk", action["action"], action["email"], "ok",
-                                          {"group": group.id, **action}))
-        except ServiceError as e:
-            failures.append(f"{change}: {e}")
-            entries.append(auditlog.Entry("zendesk", action["action"], action["email"], f"error: {e}",
-                                          {"group": group.id, **action}))
-    team.store.append_audit(entries, actor=ACTOR, now=now)
-    for failure in failures:
-        print(f"  failed: {failure}", file=out)
-
-    done = ", ".join(f"{PAST[e.action]} {e.who}" for e in entries if e.result == "ok")
-    _, after = make_plan(team, at, client)
-    return _verdict(after, out, planned, len(entries) - len(failures), done or "no change made")
-
-
-def _verdict(plan: GroupPlan, out: TextIO, planned: int, applied: int, summary: str) -> SyncResult:
-    if plan.matches:
-        print("The group matches the pair on support.", file=out)
-        return SyncResult(0, planned, applied, summary)
-    reasons = [str(p) for p in plan.problems] + [str(c) for c in plan.changes]
-    print("The group does not match: " + "; ".join(reasons), file=out)
-    return SyncResult(1, planned, applied, "the group does not match: " + "; ".join(reasons))
+    return pipeline.sync(team, GroupSync(team, at, client), apply=apply, force=force, now=now, out=out)
