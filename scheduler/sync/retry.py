@@ -7,6 +7,13 @@ read timeouts of every request, and optionally a deadline (`rota run` has
 one) that no request and no wait may run past. The waiting goes through an
 injected `sleep` and the deadline is read from an injected monotonic
 `clock`, so tests pass time in instead of sleeping.
+
+`Patience.call(ask, classify)` runs the loop: it asks, and the adapter's
+`classify` says what the answer (or the exception) means in its library's
+terms: it stands (None), or ask again (`Retry`), or give up now (classify
+raises). The policy decides whether there is still patience for the wait,
+and when there is not, the `Retry`'s `give_up` says so in the adapter's
+words.
 """
 
 from __future__ import annotations
@@ -16,11 +23,39 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from scheduler.errors import ConfigError
 
 CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 30.0
 MAX_TIMEOUT = 600.0
+MAX_DOUBLINGS = 6  # backoff grows 1 s, 2 s, ... and stops growing at 64 s
+
+T = TypeVar("T")
+
+
+@dataclass
+class Tries:
+    """Where one call stands: backoffs made so far (`attempt`), seconds spent
+    waiting out rate limits, and, once patience ran out, why: "retries",
+    "budget" (of rate-limit waits) or "deadline"."""
+
+    attempt: int = 0
+    rate_waited: float = 0.0
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Ask again. `wait`: seconds the service asked for (Retry-After), else
+    exponential backoff (which counts as an attempt). A `rate_limited` wait
+    is bounded by the rate-limit budget instead of the number of retries.
+    `give_up(tries)` is the exception to raise when patience runs out, or
+    None to let the last answer stand."""
+
+    give_up: Callable[[Tries], BaseException | None] = lambda tries: None
+    wait: float | None = None
+    rate_limited: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,7 +85,38 @@ class Patience:
     def backoff_delay(self, attempt: int) -> float:
         """1 s, 2 s, 4 s, ... plus up to a second of jitter, so that many
         clients failing together do not retry together."""
-        return self.backoff * 2**attempt + self.jitter()
+        return self.backoff * 2**min(attempt, MAX_DOUBLINGS) + self.jitter()
+
+    def call(self, ask: Callable[[], T], classify: Callable[[Any, Tries], Retry | None]) -> T:
+        """`ask()` until its answer stands. `classify(answer, tries)` sees each
+        answer, or the exception `ask` raised, and returns None (it stands:
+        returned, or raised again), a `Retry`, or raises to give up at once."""
+        tries = Tries()
+        while True:
+            try:
+                answer, failed = ask(), False
+            except Exception as e:  # classify says what it means; a KeyboardInterrupt is not ours to judge
+                answer, failed = e, True
+            retry = classify(answer, tries)
+            if retry is not None:
+                delay = retry.wait if retry.wait is not None else self.backoff_delay(tries.attempt)
+                if retry.rate_limited and tries.rate_waited + delay > self.budget:
+                    tries.reason = "budget"
+                elif not retry.rate_limited and tries.attempt >= self.retries:
+                    tries.reason = "retries"
+                elif not self.allows(delay):
+                    tries.reason = "deadline"
+                else:
+                    tries.rate_waited += delay if retry.rate_limited else 0.0
+                    self.wait(delay)
+                    tries.attempt += retry.wait is None
+                    continue
+                error = retry.give_up(tries)
+                if error is not None:
+                    raise error
+            if failed:
+                raise answer
+            return answer
 
     def wait(self, seconds: float) -> None:
         self.waited += seconds

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from slack_sdk.webhook import WebhookClient
 
 from scheduler.errors import ServiceError
-from scheduler.sync.retry import Patience, retry_after_seconds
+from scheduler.sync.retry import Patience, Retry, Tries, retry_after_seconds
 
 
 # slack_sdk logs each failed request itself; our ServiceError says it once, better.
@@ -40,43 +40,39 @@ class SlackUncertain(ServiceError):
 def post(url: str, payload: dict, patience: Patience | None = None) -> None:
     p = patience or Patience()
     client = WebhookClient(url, retry_handlers=[], logger=_QUIET)
-    attempt, rate_limited = 0, 0.0
-    while True:
+
+    def ask():
         if not p.allows(0):
             raise ServiceError(f"Slack at {_where(url)}: not asked: the run's deadline has passed; "
-                             "the next run will try again")
+                               "the next run will try again")
         client.timeout = p.request_timeouts()[1]
-        try:
-            response = client.send_dict(payload)
-        except (ConnectionResetError, TimeoutError, http.client.HTTPException) as e:
+        return client.send_dict(payload)
+
+    def classify(answer, tries: Tries) -> Retry | None:
+        if isinstance(answer, (ConnectionResetError, TimeoutError, http.client.HTTPException)):
             # Sent, but the answer was lost (RemoteDisconnected is a ConnectionResetError).
-            failure = _failure(url, e, client.timeout)
-            raise SlackUncertain(f"{failure} after the message was sent") from None
-        except (urllib.error.URLError, ConnectionError, OSError) as e:
+            raise SlackUncertain(f"{_failure(url, answer, client.timeout)} after the message was sent")
+        if isinstance(answer, (urllib.error.URLError, ConnectionError, OSError)):
             # Never reached Slack: nothing was posted; a refusal or an unknown
             # name will not cure itself in seconds, so the next run tries again.
-            failure = _failure(url, e, client.timeout)
-            delay = p.backoff_delay(attempt)
-            if failure.retryable and attempt < p.retries and p.allows(delay):
-                p.wait(delay)
-                attempt += 1
-                continue
-            raise ServiceError(f"{failure}; the next run will try again") from None
-        if response.status_code == 200:
-            return
-        if response.status_code == 429:
-            headers = response.headers or {}
+            failure = _failure(url, answer, client.timeout)
+            gone = ServiceError(f"{failure}; the next run will try again")
+            if failure.retryable:
+                return Retry(lambda tries: gone)
+            raise gone
+        if isinstance(answer, BaseException) or answer.status_code == 200:
+            return None
+        if answer.status_code == 429:
+            headers = answer.headers or {}
             wait = retry_after_seconds(headers.get("Retry-After") or headers.get("retry-after"))
-            if rate_limited + wait > p.budget or not p.allows(wait):
-                raise ServiceError(f"Slack rate limit: still limited after {rate_limited:.0f} s; the next run will try again")
-            rate_limited += wait
-            p.wait(wait)
-            continue
-        if response.status_code >= 500 and attempt < p.retries and p.allows(delay := p.backoff_delay(attempt)):
-            p.wait(delay)
-            attempt += 1
-            continue
-        raise ServiceError(f"Slack refused the message: {response.status_code} {(response.body or '').strip()}")
+            return Retry(lambda tries: ServiceError(f"Slack rate limit: still limited after {tries.rate_waited:.0f} s; "
+                                                    "the next run will try again"), wait=wait, rate_limited=True)
+        refused = ServiceError(f"Slack refused the message: {answer.status_code} {(answer.body or '').strip()}")
+        if answer.status_code >= 500:
+            return Retry(lambda tries: refused)
+        raise refused
+
+    p.call(ask, classify)
 
 
 def _failure(url: str, e: BaseException, seconds: float):

@@ -53,7 +53,7 @@ from googleapiclient.http import BatchHttpRequest
 from scheduler.sync import transport
 from scheduler.sync.google.plan import MARK, Delete, Insert, Update, differences, same_owner
 from scheduler.errors import ConfigError, ServiceError
-from scheduler.sync.retry import Patience
+from scheduler.sync.retry import Patience, Retry, Tries
 
 SCOPE = "https://www.googleapis.com/auth/calendar"
 DEFAULT_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
@@ -61,6 +61,11 @@ BATCH_SIZE = 50
 PAGE_SIZE = 2500
 RATE_LIMITS = {"rateLimitExceeded", "userRateLimitExceeded"}
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+UNSENT = {  # why changes still to retry were not sent, by the reason patience ran out
+    "retries": "Google kept failing; the next run will retry",
+    "budget": "rate limited past the budget; the next run will carry on",
+    "deadline": "not retried: the run's deadline is near; the next run will carry on",
+}
 TRANSPORT_ERRORS = (httplib2.HttpLib2Error, ConnectionError, socket.timeout, OSError, TransportError,
                     http.client.HTTPException)
 
@@ -130,9 +135,11 @@ class CalendarClient:
     def write(self, changes: list[Insert | Update | Delete]) -> list[Outcome]:
         """Apply every change, in batches; returns one outcome per change."""
         outcomes = {id(c): Outcome(c) for c in changes}
-        pending, attempt, rate_waited = list(changes), 0, 0.0
+        pending = list(changes)
         conflicts: list[Insert] = []
-        while pending:
+
+        def send_round() -> tuple[list, bool]:
+            """Send what is pending; returns what to send again, and whether a rate limit was hit."""
             retry, limited = [], False
             for n, chunk in enumerate(_chunks(pending, BATCH_SIZE)):
                 stop = self._cannot_ask()
@@ -171,24 +178,21 @@ class CalendarClient:
                         limited = limited or _retryable(error) == "rate"
                     else:
                         outcomes[id(change)].error = _describe(error)
-            pending = retry
-            if pending:
-                if attempt >= self.patience.retries and not limited:
-                    for change in pending:
-                        outcomes[id(change)].error = "Google kept failing; the next run will retry"
-                    break
-                delay = self.patience.backoff_delay(min(attempt, 6))
-                if limited and rate_waited + delay > self.patience.budget:
-                    for change in pending:
-                        outcomes[id(change)].error = "rate limited past the budget; the next run will carry on"
-                    break
-                if not self.patience.allows(delay):
-                    for change in pending:
-                        outcomes[id(change)].error = "not retried: the run's deadline is near; the next run will carry on"
-                    break
-                rate_waited += delay if limited else 0
-                self.patience.wait(delay)
-                attempt += 1
+            pending[:] = retry
+            return retry, limited
+
+        def classify(answer, tries: Tries) -> Retry | None:
+            if isinstance(answer, BaseException) or not answer[0]:
+                return None
+            retry, limited = answer
+
+            def give_up(tries: Tries) -> None:
+                for change in retry:
+                    outcomes[id(change)].error = UNSENT[tries.reason]
+
+            return Retry(give_up, rate_limited=limited)
+
+        self.patience.call(send_round, classify)
         if conflicts:
             self._resolve_conflicts(conflicts, outcomes)
         return [outcomes[id(c)] for c in changes]
@@ -252,45 +256,60 @@ class CalendarClient:
 
     # -- single requests ------------------------------------------------------------
     def _execute(self, request, what: str, missing_ok: bool = False):
-        attempt, rate_waited = 0, 0.0
-        while True:
+        def ask():
             stop = self._cannot_ask()
             if stop is not None:
                 raise ServiceError(f"Google Calendar could not {what}: {stop}")
             try:
                 return request.execute(num_retries=0)
             except HttpError as e:
-                kind = _retryable(e)
                 if missing_ok and _status(e) == 404:
                     return None
-                if _reason(e) == "quotaExceeded":
-                    raise ServiceError(_quota_message()) from None
-                if _status(e) == 404:
-                    raise ServiceError(self._calendar_missing(e)) from None
-                if not kind or (attempt >= self.patience.retries and kind != "rate"):
-                    raise ServiceError(f"Google Calendar could not {what}: {self._answered(e)}") from None
-                delay = self.patience.backoff_delay(min(attempt, 6))
-                if kind == "rate":
-                    if rate_waited + delay > self.patience.budget:
-                        raise ServiceError(f"Google Calendar rate limit: could not {what} within "
-                                          f"{self.patience.budget:.0f} s; the next run will carry on") from None
-                    rate_waited += delay
-                if not self.patience.allows(delay):
-                    raise ServiceError(f"Google Calendar could not {what}: {self._answered(e)}; no time left to "
-                                      "retry before the run's deadline") from None
-            except TRANSPORT_ERRORS + (_TokenUnreachable,) as e:
-                failure = self._failure(e)
-                delay = self.patience.backoff_delay(attempt)
-                if not failure.retryable or attempt >= self.patience.retries or not self.patience.allows(delay):
-                    tries = f" (tried {attempt + 1} times)" if attempt else ""
-                    raise ServiceError(f"{self._gone(failure)}{tries}: could not {what}; "
-                                      "the next run will try again") from None
-            except GoogleAuthError as e:  # the token server answered, and said no
+                raise
+
+        def classify(answer, tries: Tries) -> Retry | None:
+            if isinstance(answer, HttpError):
+                return self._classify_answer(answer, what)
+            if isinstance(answer, TRANSPORT_ERRORS + (_TokenUnreachable,)):
+                failure = self._failure(answer)
+
+                def gone(tries: Tries) -> ServiceError:
+                    times = f" (tried {tries.attempt + 1} times)" if tries.attempt else ""
+                    return ServiceError(f"{self._gone(failure)}{times}: could not {what}; the next run will try again")
+
+                if failure.retryable:
+                    return Retry(gone)
+                raise gone(tries)
+            if isinstance(answer, GoogleAuthError):  # the token server answered, and said no
                 host, port = transport.host_port(self.credentials.token_uri)
                 raise ServiceError(f"Google's token server at {host}:{port} refused the service account "
-                                  f"{self.account}: {_auth_reason(e)}") from None
-            self.patience.wait(delay)
-            attempt += 1
+                                   f"{self.account}: {_auth_reason(answer)}")
+            return None
+
+        return self.patience.call(ask, classify)
+
+    def _classify_answer(self, e: HttpError, what: str) -> Retry:
+        """What an error answer to a single request means: give up now, or
+        ask again (rate limits within the budget, server errors within the
+        retries), saying why when patience runs out."""
+        if _reason(e) == "quotaExceeded":
+            raise ServiceError(_quota_message())
+        if _status(e) == 404:
+            raise ServiceError(self._calendar_missing(e))
+        kind = _retryable(e)
+        if not kind:
+            raise ServiceError(f"Google Calendar could not {what}: {self._answered(e)}")
+
+        def give_up(tries: Tries) -> ServiceError:
+            if tries.reason == "budget":
+                return ServiceError(f"Google Calendar rate limit: could not {what} within "
+                                    f"{self.patience.budget:.0f} s; the next run will carry on")
+            if tries.reason == "deadline":
+                return ServiceError(f"Google Calendar could not {what}: {self._answered(e)}; no time left to "
+                                    "retry before the run's deadline")
+            return ServiceError(f"Google Calendar could not {what}: {self._answered(e)}")
+
+        return Retry(give_up, rate_limited=kind == "rate")
 
     # -- errors ---------------------------------------------------------------------
     def _cannot_ask(self) -> str | None:

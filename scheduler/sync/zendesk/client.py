@@ -40,7 +40,7 @@ from scheduler.sync.zendesk.plan import Account, Membership
 from scheduler.sync.zendesk.ticketrules import Ticket
 from scheduler.sync import transport
 from scheduler.errors import ConfigError, ServiceError
-from scheduler.sync.retry import READ_TIMEOUT, Patience, retry_after_seconds, with_env_timeouts
+from scheduler.sync.retry import READ_TIMEOUT, Patience, Retry, Tries, retry_after_seconds, with_env_timeouts
 
 PAGE = 100  # Zendesk's largest page
 
@@ -89,46 +89,50 @@ class _RetryingSession(requests.Session):
     def request(self, method, url, *args, **kwargs):
         if self.down is not None:
             raise ServiceError(f"{self.down}; not tried again in this run")
-        p = self.patience
-        attempt, rate_limited = 0, 0.0
-        while True:
+        p, send = self.patience, super().request
+        where = f"{method} {_path(url)}"
+
+        def ask():
             if not p.allows(0):
-                raise ServiceError(f"Zendesk at {_where(url)}: stopped before {method} {_path(url)}: "
+                raise ServiceError(f"Zendesk at {_where(url)}: stopped before {where}: "
                                    "the run's deadline has passed; the next run will carry on")
-            connect, read = kwargs["timeout"] = p.request_timeouts()
-            try:
-                response = super().request(method, url, *args, **kwargs)
-            except requests.RequestException as e:
-                failure = transport.failure("Zendesk", url, e, connect=connect, read=read)
-                delay = p.backoff_delay(attempt)
-                if failure.retryable and attempt < p.retries and p.allows(delay):
-                    p.wait(delay)
-                    attempt += 1
-                    continue
-                tries = f" (tried {attempt + 1} times)" if attempt else ""
-                message = f"{failure}{tries} on {method} {_path(url)}"
-                if not failure.retryable:
-                    self.down = message
-                raise ServiceError(f"{message}; the next run will try again") from None
-            if response.status_code == 429:
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-                if rate_limited + retry_after > p.budget:
-                    raise ServiceError(
-                        f"Zendesk rate limit: {method} {_path(url)} still limited after waiting {rate_limited:.0f} s "
-                        f"(budget {p.budget:.0f} s); the next run will carry on", 429)
-                if not p.allows(retry_after):
-                    raise ServiceError(
-                        f"Zendesk rate limit: {method} {_path(url)} asks to wait {retry_after:.0f} s, past the "
-                        "run's deadline; the next run will carry on", 429)
-                rate_limited += retry_after
-                p.wait(retry_after)
-                continue
-            if response.status_code >= 500 and attempt < p.retries and p.allows(delay := p.backoff_delay(attempt)):
-                p.wait(delay)
-                attempt += 1
-                continue
-            _check_json(response, method, url)
-            return response
+            kwargs["timeout"] = p.request_timeouts()
+            return send(method, url, *args, **kwargs)
+
+        def classify(answer, tries: Tries) -> Retry | None:
+            if isinstance(answer, requests.RequestException):
+                connect, read = kwargs["timeout"]
+                failure = transport.failure("Zendesk", url, answer, connect=connect, read=read)
+
+                def said(tries: Tries) -> str:
+                    times = f" (tried {tries.attempt + 1} times)" if tries.attempt else ""
+                    return f"{failure}{times} on {where}"
+
+                if failure.retryable:
+                    return Retry(lambda tries: ServiceError(f"{said(tries)}; the next run will try again"))
+                self.down = said(tries)
+                raise ServiceError(f"{self.down}; the next run will try again")
+            if isinstance(answer, BaseException):
+                return None
+            if answer.status_code == 429:
+                wait = retry_after_seconds(answer.headers.get("Retry-After"))
+
+                def limited(tries: Tries) -> ServiceError:
+                    if tries.reason == "budget":
+                        return ServiceError(f"Zendesk rate limit: {where} still limited after waiting "
+                                            f"{tries.rate_waited:.0f} s (budget {p.budget:.0f} s); the next run "
+                                            "will carry on", 429)
+                    return ServiceError(f"Zendesk rate limit: {where} asks to wait {wait:.0f} s, past the run's "
+                                        "deadline; the next run will carry on", 429)
+
+                return Retry(limited, wait=wait, rate_limited=True)
+            if answer.status_code >= 500:
+                return Retry()  # out of patience, zenpy reports the answer
+            return None
+
+        response = p.call(ask, classify)
+        _check_json(response, method, url)
+        return response
 
 
 class ZendeskClient:
