@@ -9,7 +9,7 @@ import icalendar
 import pytest
 from rosterkit import away, member, team, yaml_text
 
-from scheduler.roster import rosterfile
+from scheduler.roster import validator
 from scheduler.cli import main
 
 REPO = Path(__file__).parent.parent
@@ -392,5 +392,5 @@ def test_check_refuses_a_huge_file_and_cuts_long_values(rota, roster_dir):
     assert code == 2 and all(len(line.replace(str(path), "")) < 200 for line in lines), lines
     assert f"{path}:3: rotation.handoff_time: [\"nine o'clock\", \"nine o'clock\", \"nine o'clock\", \"nine o'cl…" \
            " is not a time of day: write it quoted, like \"09:00\"" in lines
-    assert f"{path}:4: {'k' * 59}…: unknown key; expected one of: {', '.join(rosterfile.TOP_KEYS)}" in lines
+    assert f"{path}:4: {'k' * 59}…: unknown key; expected one of: {', '.join(validator.TOP_KEYS)}" in lines
     assert f"{path}:5: members[0].email: '{'a' * 58}… is not an email address" in lines

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 
 from scheduler.roster import holidaycal
 from scheduler.roster import rosterfile
+from scheduler.roster import validator
 from scheduler.roster import yamledit
 from scheduler.core import Record, Schedule, Window, monday_of
 from scheduler.core.calendar import day_of
@@ -324,7 +325,7 @@ def _required(f, key) -> str:
 
 def _email(f, key) -> str:
     value = _required(f, key).lower()
-    if not rosterfile.EMAIL.match(value):
+    if not validator.EMAIL.match(value):
         raise EditError(f"{value!r} is not an email address", key)
     return value
 
