@@ -107,8 +107,8 @@ def resource(event: Event, team: str, timezone: str, invite: bool) -> dict:
         "id": event_id(event.uid),
         "summary": event.summary,
         "description": description,
-        "start": _when(event.start, timezone),
-        "end": _when(event.end, timezone),
+        "start": _google_time(event.start, timezone),
+        "end": _google_time(event.end, timezone),
         "transparency": "opaque" if event.kind in ("triage", "review") else "transparent",
         "status": "confirmed",
         "extendedProperties": {"private": {MARK: team, VERSION_KEY: VERSION, UID_KEY: event.uid}},
@@ -259,7 +259,8 @@ def _attendees(body: dict) -> list[str]:
     return sorted((a.get("email") or "").lower() for a in body.get("attendees") or ())
 
 
-def _when(value, timezone: str) -> dict:
+def _google_time(value, timezone: str) -> dict:
+    """Google's start or end: a dateTime with its zone, or an all-day date."""
     if isinstance(value, datetime):
         return {"dateTime": value.isoformat(), "timeZone": timezone}
     return {"date": value.isoformat()}
@@ -270,6 +271,6 @@ def _person(p: Person) -> str:
 
 
 def _label(body: dict) -> str:
-    when = body.get("start", {})
-    start = when.get("dateTime", when.get("date", "?"))
+    begins = body.get("start", {})
+    start = begins.get("dateTime", begins.get("date", "?"))
     return f"{start[:16].replace('T', ' ')}  {body.get('summary', '')}"
