@@ -19,6 +19,7 @@ from pathlib import Path
 import pendulum
 
 from scheduler.core import Schedule, Window, monday_of
+from scheduler.core.schedule import WEEKS_AHEAD
 from scheduler.core.events import support_name, when
 from scheduler.errors import RotaError
 
@@ -52,7 +53,16 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rota", description="A staggered two-week pair rotation for a support team.")
     p.add_argument("--version", action="version", version=f"rota {__import__('scheduler').__version__}")
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _reading_commands(commands)
+    _writing_commands(commands)
+    _serving_commands(commands)
+    _sync_commands(commands)
+    _db_commands(commands)
+    return p
 
+
+def _reading_commands(commands) -> None:
+    """The rotation as it stands: nothing is written but a feed file asked for."""
     show = commands.add_parser("show", help="the rotation week by week")
     _roster_arg(show)
     _window_args(show)
@@ -75,10 +85,13 @@ def parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate the roster and report gaps ahead (exit 1 on any)")
     _roster_arg(check)
-    check.add_argument("--weeks", type=_weeks, default=26, metavar="N", help="how far ahead (default 26)")
+    check.add_argument("--weeks", type=_weeks, default=WEEKS_AHEAD, metavar="N", help=f"how far ahead (default {WEEKS_AHEAD})")
     check.add_argument("--at", metavar="DATETIME", help="check as of this instant (default: now)")
     check.set_defaults(run=cmd_check)
 
+
+def _writing_commands(commands) -> None:
+    """What a handoff does: the record, and everything `rota run` drives."""
     record = commands.add_parser("record", help="record every stint begun by an instant")
     _roster_arg(record)
     record.add_argument("--at", metavar="DATETIME", help="default: now")
@@ -98,6 +111,9 @@ def parser() -> argparse.ArgumentParser:
     tickets.add_argument("--format", choices=("text", "json"), default="text")
     tickets.set_defaults(run=cmd_tickets)
 
+
+def _serving_commands(commands) -> None:
+    """The web page and the people who may edit on it."""
     serve = commands.add_parser("serve", help="the web page: who is on support, feeds, roster editing")
     _roster_arg(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -121,6 +137,8 @@ def parser() -> argparse.ArgumentParser:
     _roster_arg(listing)
     listing.set_defaults(run=cmd_user_list)
 
+
+def _sync_commands(commands) -> None:
     sync = commands.add_parser("sync", help="make an outside system match the rotation (dry run unless --apply)")
     systems = sync.add_subparsers(dest="system", required=True, metavar="SYSTEM")
     zendesk = systems.add_parser("zendesk", help="the escalation group holds exactly the pair on support")
@@ -134,16 +152,18 @@ def parser() -> argparse.ArgumentParser:
     _roster_arg(gcal)
     gcal.add_argument("--from", dest="start", type=_date, metavar="DATE",
                       help="first week (the week containing DATE; default: this week)")
-    gcal.add_argument("--weeks", type=_weeks, default=26, metavar="N", help="how many weeks (default 26)")
+    gcal.add_argument("--weeks", type=_weeks, default=WEEKS_AHEAD, metavar="N",
+                      help=f"how many weeks (default {WEEKS_AHEAD})")
     gcal.add_argument("--apply", action="store_true", help="make the changes (default: print the plan only)")
     gcal.add_argument("--force", action="store_true", help="allow deleting more than a quarter of the window's events")
     gcal.set_defaults(run=cmd_sync_gcal)
 
+
+def _db_commands(commands) -> None:
     db = commands.add_parser("db", help="the database store ($ROTA_DATABASE_URL, $DATABASE_URL or a bound aws-rds)")
     db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
     upgrade = db_actions.add_parser("upgrade", help="create the schema, or migrate it to this version of rota")
     upgrade.set_defaults(run=cmd_db_upgrade)
-    return p
 
 
 def _roster_arg(p: argparse.ArgumentParser) -> None:
@@ -154,7 +174,7 @@ def _roster_arg(p: argparse.ArgumentParser) -> None:
 def _window_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="start", type=_date, metavar="DATE",
                    help="first week (the week containing DATE; default: 4 weeks ago, or this week with --weeks)")
-    p.add_argument("--weeks", type=_weeks, metavar="N", help="how many weeks (default: to 26 weeks ahead)")
+    p.add_argument("--weeks", type=_weeks, metavar="N", help=f"how many weeks (default: to {WEEKS_AHEAD} weeks ahead)")
 
 
 def _date(text: str) -> date:
@@ -238,7 +258,7 @@ def window(args, schedule: Schedule, now: datetime) -> Window:
         return default
     if args.weeks:
         return Window(monday_of(args.start), args.weeks)
-    # From a given week to the default end (26 weeks ahead), at least one week.
+    # From a given week to the default end (WEEKS_AHEAD weeks ahead), at least one week.
     end = default.first + timedelta(weeks=default.weeks)
     return Window(monday_of(args.start), max(1, (end - monday_of(args.start)).days // 7))
 
