@@ -20,7 +20,7 @@ import pendulum
 
 from scheduler.core import Schedule, Window, monday_of
 from scheduler.core.schedule import WEEKS_AHEAD
-from scheduler.core.events import support_name, when
+from scheduler.core.events import when
 from scheduler.errors import RotaError
 
 DEFAULT_ROSTER = "rosters/example.yaml"
@@ -226,11 +226,11 @@ def instant(text: str | None, schedule: Schedule, now: datetime, option: str = "
     if text is None or text == "now":
         return pendulum.instance(now)
     try:
-        parsed = pendulum.parse(text, tz=schedule.calendar.tz)
+        parsed = pendulum.parse(text, tz=schedule.tz)
     except (ValueError, pendulum.parsing.exceptions.ParserError):
         raise RotaError(f"{option}: {text!r} is not a date and time (e.g. 2027-03-10T10:00 or 2027-03-10T15:00Z)") from None
     if not isinstance(parsed, datetime):
-        parsed = schedule.calendar.day_start(parsed) if isinstance(parsed, date) else None
+        parsed = schedule.day_start(parsed) if isinstance(parsed, date) else None
     if parsed is None:
         raise RotaError(f"{option}: {text!r} is not a date and time")
     return parsed
@@ -242,7 +242,7 @@ def written_instant(text: str | None, schedule: Schedule, now: datetime, option:
     clock is refused before anything is read or written."""
     at = instant(text, schedule, now, option)
     if at > now + LEEWAY:
-        local = schedule.calendar.to_local
+        local = schedule.local
         raise RotaError(f"{option}: {when(local(at))} is ahead of the clock (now {when(local(now))}); "
                         "a command that writes acts only on the present or the past: nothing was written")
     return at
@@ -252,8 +252,8 @@ def window(args, schedule: Schedule, now: datetime) -> Window:
     default = schedule.default_window(now)
     if args.start is None:
         if args.weeks:  # N weeks from the one on support now (last week's until Monday's handoff)
-            current = schedule.rotation.week_at(now)
-            first = schedule.calendar.monday(current) if current >= 0 else monday_of(schedule.calendar.local_date(now))
+            current = schedule.week_at(now)
+            first = schedule.monday(current) if current >= 0 else monday_of(schedule.local_date(now))
             return Window(first, args.weeks)
         return default
     if args.weeks:
@@ -303,28 +303,20 @@ def cmd_ics(args, now) -> int:
     from scheduler.store.atomicfile import write_atomic
 
     team = load_team(args)
-    schedule = team.schedule()
-    roster = team.roster
-    name = support_name(roster.name)
+    member = None
     if args.member:
-        email = args.member.strip().lower()
-        member = roster.member(email)
+        member = team.roster.member(args.member.strip().lower())
         if member is None:
             raise RotaError(f"--member: {args.member} is not on the roster {team.path}")
-        name = f"{member.name}: {support_name(roster.name)}"
-        events = schedule.events(window(args, schedule, now), member=email)
-    else:
-        events = schedule.events(window(args, schedule, now))
-    data = icsfeed.render(events, name=name, timezone=roster.timezone, stamp=team.stamp(),
-                          description=f"{support_name(roster.name)} rotation, daily triage and weekly review")
+    feed = icsfeed.team_feed(team, window(args, team.schedule(), now), member)
     if args.output:
         try:
-            write_atomic(Path(args.output), data)
+            write_atomic(Path(args.output), feed.data)
         except OSError as e:
             raise RotaError(f"{args.output}: cannot write the feed: {e.strerror}") from None
-        print(f"Wrote {len(events)} events to {args.output}", file=sys.stderr)
+        print(f"Wrote {feed.events} events to {args.output}", file=sys.stderr)
     else:
-        emit(data)
+        emit(feed.data)
     return 0
 
 
@@ -350,13 +342,13 @@ def cmd_record(args, now) -> int:
     team = load_team(args)
     schedule = team.schedule()
     at = written_instant(args.at, schedule, now)
-    local = schedule.calendar.to_local
+    local = schedule.local
     try:
         added = team.record_begun(at, now)
     except OSError as e:
         raise RotaError(f"{team.store.where('record')}: cannot write the record: {e.strerror}") from None
     if not added:
-        start = schedule.rotation.handoff(0)
+        start = schedule.begins
         if at < start:
             print(f"Nothing to record: the rotation starts {when(local(start))}.")
         else:
@@ -387,7 +379,7 @@ def cmd_sync_gcal(args, now) -> int:
     from scheduler.sync.google import sync as gcalsync
 
     team = load_team(args)
-    today = team.schedule().calendar.local_date(now)
+    today = team.schedule().local_date(now)
     window = Window(monday_of(args.start or today), args.weeks)
     with gcalsync.client_from_env(team) as client:
         return gcalsync.sync(team, window, client, apply=args.apply, force=args.force, now=now, out=sys.stdout).code

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, current_app, request, url_for
 
 from scheduler.publish import icsfeed
-from scheduler.core.events import support_name
 from scheduler.core.schedule import WEEKS_BACK
 
 from web import state
@@ -81,19 +80,13 @@ def _serve(scope: str, given: str, email: str | None):
 
 
 def _render(team, schedule, window, email: str | None) -> tuple[bytes, str, datetime]:
-    roster = team.roster
+    member = None
     if email is not None:
-        member = roster.member(email)
+        member = team.roster.member(email)
         if member is None:
             abort(404)
-        name = f"{member.name}: {support_name(roster.name)}"
-    else:
-        name = support_name(roster.name)
-    events = schedule.events(window, member=email)
-    stamp = team.stamp()
-    data = icsfeed.render(events, name=name, timezone=roster.timezone, stamp=stamp,
-                          description=f"{support_name(roster.name)} rotation, daily triage and weekly review")
+    feed = icsfeed.team_feed(team, window, member)
     # The window moves every Monday even when no file changes: so does the feed.
-    moved = schedule.calendar.day_start(window.first + timedelta(weeks=WEEKS_BACK)).in_timezone("UTC")
-    modified = max(stamp, moved).replace(microsecond=0)
-    return data, hashlib.sha256(data).hexdigest()[:32], modified
+    moved = schedule.day_start(window.first + timedelta(weeks=WEEKS_BACK)).in_timezone("UTC")
+    modified = max(feed.stamp, moved).replace(microsecond=0)
+    return feed.data, hashlib.sha256(feed.data).hexdigest()[:32], modified

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 
-from scheduler.core import Window, monday_of
+from scheduler.core import monday_of
+from scheduler.core.schedule import COMING_WEEKS
 from scheduler.core.events import support_name, when
 from scheduler.errors import RotaError
 
 from web import feeds, state
 
 bp = Blueprint("pages", __name__)
-COMING_WEEKS = 12
 
 
 @bp.route("/")
@@ -23,19 +23,19 @@ def index():
     team = state.team()
     schedule, roster = team.schedule(), team.roster
     now = state.now()
-    today = schedule.calendar.local_date(now)
+    today = schedule.local_date(now)
     duty = schedule.duty(now)
-    weeks = schedule.weeks(Window(monday_of(today), COMING_WEEKS))
+    weeks = schedule.weeks(schedule.coming(now, COMING_WEEKS))
     stop = monday_of(today) + timedelta(weeks=COMING_WEEKS)
     rows = [_row(schedule, w) for w in weeks]
     findings = [f for f in schedule.check(now, COMING_WEEKS) if f.kind in ("gap", "swap", "override")]
-    current = schedule.rotation.week_at(now)
-    next_week = schedule.rotation.week(current + 1) if duty else (weeks[0] if weeks else None)
+    current = schedule.week_at(now)
+    next_week = schedule.next_handoff(now) if duty else (weeks[0] if weeks else None)
     signed_in = g.editor is not None
     tickets, tickets_error = _tickets(team, now) if signed_in else (None, None)
     return render_template(
         "index.html", roster=roster, support_name=support_name(roster.name), duty=duty, rows=rows, current=current, next_week=next_week,
-        findings=findings, when=when, local=schedule.calendar.to_local(now), stop=stop,
+        findings=findings, when=when, local=schedule.local(now), stop=stop,
         tickets=tickets, tickets_error=tickets_error,
         # The links are the feeds' only lock, and the feeds carry absence notes.
         team_links=feeds.links("team") if signed_in else None,

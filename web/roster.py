@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from scheduler.core import Window, monday_of
+from scheduler.core.schedule import COMING_WEEKS
 from scheduler.roster.edits import KINDS, EditError, SaveFailed, plan_edit, save_edit
 from scheduler.errors import StaleVersion
 
@@ -16,7 +16,6 @@ from web.auth import editor_required
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 FIELDS = ("name", "email", "joined", "left", "from", "to", "note", "replace", "with", "week", "with_week")
-UPCOMING_WEEKS = 12
 
 
 @bp.route("/")
@@ -97,8 +96,8 @@ def _stale(team):
 def _page(team, error: EditError | None = None, kind: str = "", fields: dict | None = None, stale: str | None = None):
     schedule, roster = team.schedule(), team.roster
     now = state.now()
-    today = schedule.calendar.local_date(now)
-    upcoming = [w for w in schedule.weeks(Window(monday_of(today), UPCOMING_WEEKS + 1))
+    today = schedule.local_date(now)
+    upcoming = [w for w in schedule.weeks(schedule.coming(now, COMING_WEEKS + 1))
                 if w.incoming.start > now and w.incoming.member]
     absences = [(m, a) for m in roster.members for a in m.away if a.end >= today]
     overrides = [o for o in roster.overrides if o.end >= today]

@@ -17,11 +17,15 @@ from scheduler.core.calendar import DAY, WEEK, WorkCalendar, day_of
 from scheduler.core.coverage import Coverage, Duty, Gap
 from scheduler.core.events import Event, EventBuilder, for_member
 from scheduler.core.model import Override, Record, RecordedStint, Roster
-from scheduler.core.rotation import PRE_SEAT, Rotation, Week
+from scheduler.core.rotation import PRE_SEAT, Rotation, Stint, Week
 
-# The default window of feeds and `rota show`: 4 weeks back, 26 ahead.
+# The default window of feeds and `rota show`: 4 weeks back, 26 ahead. 26
+# weeks ahead is also how far `rota check` looks and the Google calendar holds.
 WEEKS_BACK = 4
 WEEKS_AHEAD = 26
+# The coming weeks the page shows, its roster forms offer, and an edit's
+# preview compares.
+COMING_WEEKS = 12
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,53 @@ class Schedule:
         self.coverage = Coverage(self.rotation)
         self.events_builder = EventBuilder(self.coverage, review_notes or {})
 
+    # -- time, in the roster's zone -----------------------------------------------
+    @property
+    def tz(self):
+        return self.calendar.tz
+
+    def local_date(self, now: datetime) -> date:
+        return self.calendar.local_date(now)
+
+    def local(self, instant: datetime) -> pendulum.DateTime:
+        return self.calendar.to_local(instant)
+
+    def day_start(self, day: date) -> pendulum.DateTime:
+        return self.calendar.day_start(day)
+
+    # -- weeks ----------------------------------------------------------------------
+    @property
+    def begins(self) -> pendulum.DateTime:
+        """The first handoff: the rotation starts."""
+        return self.coverage.begins
+
+    def week_at(self, now: datetime) -> int:
+        """The index of the week on at `now` (negative before the start)."""
+        return self.rotation.week_at(now)
+
+    def week(self, index: int) -> Week:
+        return self.rotation.week(index)
+
+    def next_handoff(self, now: datetime) -> Week:
+        """The handoff after `now`: the first one, before the rotation starts."""
+        return self.rotation.week(max(self.rotation.week_at(now) + 1, 0))
+
+    def week_index(self, monday: date) -> int | None:
+        return self.calendar.week_index(monday)
+
+    def monday(self, week: int) -> date:
+        return self.calendar.monday(week)
+
+    def stint(self, week: int) -> Stint:
+        return self.rotation.stint(week)
+
     # -- windows ----------------------------------------------------------------
     def default_window(self, now: datetime) -> Window:
-        today = self.calendar.local_date(now)
-        return Window(monday_of(today) - WEEKS_BACK * WEEK, WEEKS_BACK + WEEKS_AHEAD)
+        return Window(monday_of(self.local_date(now)) - WEEKS_BACK * WEEK, WEEKS_BACK + WEEKS_AHEAD)
+
+    def coming(self, now: datetime, weeks: int = WEEKS_AHEAD) -> Window:
+        """`weeks` weeks from this Monday."""
+        return Window(monday_of(self.local_date(now)), weeks)
 
     def window_bounds(self, window: Window) -> tuple[pendulum.DateTime, pendulum.DateTime]:
         first = monday_of(window.first)

@@ -40,10 +40,10 @@ class Notice:
 
 def due(schedule: Schedule, now: datetime, posted: set[date]) -> Week | None:
     """The handoff whose notice should go out now, if any."""
-    index = schedule.rotation.week_at(now)
+    index = schedule.week_at(now)
     if index < 0:
         return None
-    week = schedule.rotation.week(index)
+    week = schedule.week(index)
     if week.monday in posted or now - week.handoff > DUE_FOR:
         return None
     return week

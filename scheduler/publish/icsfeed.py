@@ -19,16 +19,37 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 import ics
 from ics.grammar.parse import ContentLine
 
-from scheduler.core.events import ABSENCE, COVER, GAP, STINT, Event
+from scheduler.core import Member, Window
+from scheduler.core.events import ABSENCE, COVER, GAP, STINT, Event, support_name
 
 PRODID = "-//rota//rota support rotation//EN"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 TRANSPARENT_KINDS = {STINT, GAP, ABSENCE, COVER}  # two-week blocks must not mark people busy
+
+
+@dataclass(frozen=True)
+class Feed:
+    data: bytes
+    events: int  # how many
+    stamp: datetime  # when what it was built from last changed
+
+
+def team_feed(team, window: Window, member: Member | None = None) -> Feed:
+    """The team's feed over `window`, or only `member`'s stints and meetings:
+    the one `rota ics` writes and the page serves. `team` is a `Team`."""
+    roster = team.roster
+    team_name = support_name(roster.name)
+    events = team.schedule().events(window, member=member.email if member else None)
+    stamp = team.stamp()
+    data = render(events, name=f"{member.name}: {team_name}" if member else team_name, timezone=roster.timezone,
+                  stamp=stamp, description=f"{team_name} rotation, daily triage and weekly review")
+    return Feed(data, len(events), stamp)
 
 
 def render(events: list[Event], *, name: str, timezone: str, stamp: datetime, description: str = "") -> bytes:

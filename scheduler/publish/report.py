@@ -47,7 +47,7 @@ def show_json(schedule: Schedule, weeks: list[Week]) -> dict:
 
 def show_table(schedule: Schedule, weeks: list[Week], now: datetime, explain: bool = False) -> str:
     roster = schedule.roster
-    current = schedule.rotation.week_at(now) if weeks else None
+    current = schedule.week_at(now) if weeks else None
     rows = []
     for week in weeks:
         data = week_data(schedule, week)
@@ -93,7 +93,7 @@ def who_json(schedule: Schedule, at: datetime, duty: Duty | None) -> dict:
     roster = schedule.roster
     data = {"team": roster.name, "timezone": roster.timezone, "at": at.isoformat()}
     if duty is None:
-        return {**data, "on_support": [], "starts": schedule.coverage.begins.isoformat(), "next_handoff": None}
+        return {**data, "on_support": [], "starts": schedule.begins.isoformat(), "next_handoff": None}
     slots = []
     for slot in duty.slots:
         slots.append({
@@ -107,7 +107,7 @@ def who_json(schedule: Schedule, at: datetime, duty: Duty | None) -> dict:
             "covering_for": slot.scheduled if slot.override and slot.member else None,
             "gap": slot.problem,
         })
-    nxt = schedule.rotation.week(duty.week + 1)
+    nxt = schedule.next_handoff(at)
     return {
         **data,
         "on_support": slots,
@@ -122,9 +122,9 @@ def who_json(schedule: Schedule, at: datetime, duty: Duty | None) -> dict:
 
 def who_text(schedule: Schedule, at: datetime, duty: Duty | None) -> str:
     roster = schedule.roster
-    local = schedule.calendar.to_local(at)
+    local = schedule.local(at)
     if duty is None:
-        return (f"{roster.name}: the rotation starts {when(schedule.coverage.begins)}; "
+        return (f"{roster.name}: the rotation starts {when(schedule.begins)}; "
                 f"nobody is on support at {when(local)}.\n")
     out = [f"{support_name(roster.name)} at {when(local)}:"]
     for slot in duty.slots:
@@ -139,7 +139,7 @@ def who_text(schedule: Schedule, at: datetime, duty: Duty | None) -> str:
             who += f", covering for {roster.name_of(slot.scheduled)} until {slot.override.end.isoformat()}"
             until = f"{roster.name_of(slot.scheduled)}'s {until}"
         out.append(f"  {who}  ({until})")
-    nxt = schedule.rotation.week(duty.week + 1)
+    nxt = schedule.next_handoff(at)
     if nxt.stays_on:
         out.append(f"Next handoff {when(nxt.handoff)}: {roster.name_of(nxt.incoming.member)} stays on for another stint.")
     else:

@@ -29,13 +29,13 @@ from scheduler.roster import yamledit
 from scheduler.core import Record, Schedule, Window, monday_of
 from scheduler.core.calendar import day_of
 from scheduler.core.rotation import Week
+from scheduler.core.schedule import COMING_WEEKS
 from scheduler.errors import RosterInvalid, RotaError
 from scheduler.roster.rosterfile import RosterFile
 from scheduler.store.auditlog import Entry
 from scheduler.team import Team
 
 KINDS = ("add_member", "retire_member", "add_absence", "remove_absence", "add_override", "swap")
-PREVIEW_WEEKS = 12
 
 
 class EditError(RotaError):
@@ -99,7 +99,7 @@ class Edit:
 def plan_edit(team: Team, kind: str, fields: dict[str, str], now: datetime) -> Edit:
     if kind not in KINDS:
         raise EditError(f"unknown change {kind!r}")
-    today = team.schedule().calendar.local_date(now)
+    today = team.schedule().local_date(now)
     base = team.roster_file
     try:
         document = yamledit.Text(base.data.decode("utf-8"), base.node)
@@ -268,10 +268,10 @@ def _swap(team, doc, f, today, now):
     weeks = []
     for key in ("week", "with_week"):
         monday = _date(f, key)
-        index = schedule.calendar.week_index(monday)
+        index = schedule.week_index(monday)
         if index is None or index < 0:
             raise EditError(f"{monday.isoformat()} is not the Monday of a rotation week", key)
-        stint = schedule.rotation.stint(index)
+        stint = schedule.stint(index)
         if stint.start <= now:
             raise EditError(f"the stint of the week of {monday.isoformat()} has begun: only upcoming stints can swap", key)
         if stint.member is None:
@@ -281,7 +281,7 @@ def _swap(team, doc, f, today, now):
     if week == other_week or member == other:
         raise EditError("pick two upcoming stints held by two different people", "with_week")
     for email, monday, key in ((member, other_week, "with_week"), (other, week, "week")):
-        stint = schedule.rotation.stint(schedule.calendar.week_index(monday))
+        stint = schedule.stint(schedule.week_index(monday))
         _on_team(team, email, day_of(stint.start), day_of(stint.end) - timedelta(days=1), key, today,
                  f"the stint of the week of {monday.isoformat()}")
     doc.append(("swaps",), {"week": week, "member": member, "with_week": other_week, "with": other})
@@ -297,8 +297,8 @@ _APPLY = {
 
 # -- preview -------------------------------------------------------------------------
 def _compare(before: Schedule, after: Schedule, today: date) -> list[Row]:
-    window = Window(monday_of(today), PREVIEW_WEEKS)
-    stop = window.first + timedelta(weeks=PREVIEW_WEEKS)
+    window = Window(monday_of(today), COMING_WEEKS)
+    stop = window.first + timedelta(weeks=COMING_WEEKS)
     old = {w.monday: _row(before, w, stop) for w in before.weeks(window)}
     new = {w.monday: _row(after, w, stop) for w in after.weeks(window)}
     return [Row(monday, old.get(monday, ()), new.get(monday, ())) for monday in sorted(old.keys() | new.keys())]

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from scheduler.publish import handoffnotice
-from scheduler.core import Window, monday_of
+from scheduler.core import monday_of
 from scheduler.core.events import when
 from scheduler.errors import RotaError, ServiceError
 from scheduler.store.base import Busy
@@ -145,7 +145,7 @@ def _record(ctx: Context, step: Step) -> None:
     if not pending:
         step.summary = "every begun stint is recorded"
         return
-    local = ctx.team.schedule().calendar.to_local  # as people read them, and never a week before the start
+    local = ctx.team.schedule().local  # as people read them, and never a week before the start
     if len(pending) <= 3:
         weeks = ", ".join(f"{ctx.team.roster.name_of(s.member)} from {when(local(s.handoff))}" for s in pending)
     else:
@@ -178,7 +178,7 @@ def _tickets(ctx: Context, step: Step) -> None:
         return
     report = ticketcheck.check(ctx.team, ctx.zendesk(), ctx.at)
     ctx.unresolved_last_week = report.unresolved_last_week
-    monday = monday_of(ctx.team.schedule().calendar.local_date(ctx.at))
+    monday = monday_of(ctx.team.schedule().local_date(ctx.at))
     facts = (f"{len(report.breaches)} ticket(s) breaking the rules, "
              f"{report.unresolved_last_week} unresolved from last week")
     stored = ctx.team.store.ticket_counts().get(monday.isoformat(), {})
@@ -200,10 +200,10 @@ def _gcal(ctx: Context, step: Step) -> None:
     if ctx.team.roster.google is None:
         step.state, step.summary = SKIPPED, "no google: section in the roster"
         return
-    today = ctx.team.schedule().calendar.local_date(ctx.at)
+    window = ctx.team.schedule().coming(ctx.at)
     buffer = io.StringIO()
     with ctx.gcal_client(ctx) as client:
-        result = gcalsync.sync(ctx.team, Window(monday_of(today), 26), client, apply=ctx.apply, force=False,
+        result = gcalsync.sync(ctx.team, window, client, apply=ctx.apply, force=False,
                                now=ctx.now, out=buffer)
     step.details = buffer.getvalue()
     _from_sync(step, result, ctx.apply)
@@ -267,7 +267,7 @@ def _gcal_from_env(ctx: Context):
 
 # -- the report -------------------------------------------------------------------------
 def _report(steps: list[Step], ctx: Context, out: TextIO, deadline: float) -> int:
-    local = ctx.team.schedule().calendar.to_local(ctx.at)
+    local = ctx.team.schedule().local(ctx.at)
     failed = [s for s in steps if s.state == FAILED]
     late = [s for s in steps if s.late]
     if not late and all(s.state in (NOTHING, SKIPPED) for s in steps):

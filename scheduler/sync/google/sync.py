@@ -61,7 +61,7 @@ def make_plan(team: Team, window: Window, client: CalendarClient) -> tuple[Calen
     desired = [resource(e, roster.id, roster.timezone, invite) for e in schedule.events(window)]
     marks = Marks(roster.id, legacy=slug(roster.name))
     listed = {e["id"]: e for mark in marks.queries() for e in client.list_owned(mark, start, end)}
-    actual = [e for e in listed.values() if starts_within(e, start, end, schedule.calendar.day_start)]
+    actual = [e for e in listed.values() if starts_within(e, start, end, schedule.day_start)]
     return plan_calendar(desired, actual, marks), desired
 
 

@@ -135,7 +135,7 @@ class GroupSync:
 
 
 def print_plan(group: Group, plan: GroupPlan, at: datetime, team: Team, out: TextIO) -> None:
-    local = team.schedule().calendar.to_local(at)
+    local = team.schedule().local(at)
     print(f"Zendesk group {group.name!r} (id {group.id}) at {when(local)}:", file=out)
     for m in plan.keep:
         print(f"  = keep {m.account.name or m.account.email} <{m.account.email}>", file=out)

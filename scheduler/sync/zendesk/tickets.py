@@ -49,7 +49,7 @@ class TicketReport:
 def check(team: Team, client: ZendeskClient, at: datetime) -> TicketReport:
     settings = settings_of(team)
     schedule = team.schedule()
-    report = TicketReport(schedule.calendar.to_local(at))
+    report = TicketReport(schedule.local(at))
     for name in settings.checked_groups():
         try:
             group = client.find_group(name)
