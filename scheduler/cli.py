@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from scheduler.core import Schedule, Window, monday_of
 from scheduler.core.schedule import WEEKS_AHEAD
 from scheduler.core.events import when
 from scheduler.errors import RotaError
+from scheduler.settings import Settings
 
 DEFAULT_ROSTER = "rosters/example.yaml"
 MAX_WEEKS = 52 * 20
@@ -33,8 +33,9 @@ LEEWAY = timedelta(minutes=5)
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     now = pendulum.now("UTC")  # the only clock read; everything below takes it as a value
+    settings = Settings.from_env()  # the only read of the environment, likewise
     try:
-        return args.run(args, now)
+        return args.run(args, now, settings)
     except RotaError as e:
         print(f"rota: {e}", file=sys.stderr)
         return e.exit_code
@@ -205,20 +206,20 @@ def _weeks(text: str) -> int:
 
 
 # -- shared steps -------------------------------------------------------------------
-def roster_path(args) -> Path:
-    return Path(args.roster or os.environ.get("ROTA_ROSTER") or DEFAULT_ROSTER)
+def roster_path(args, settings: Settings) -> Path:
+    return Path(args.roster or settings.roster or DEFAULT_ROSTER)
 
 
-def open_store(args):
+def open_store(args, settings: Settings):
     from scheduler.store.folder import open_folder
 
-    return open_folder(roster_path(args))
+    return open_folder(roster_path(args, settings), editors=settings.editors)
 
 
-def load_team(args):
+def load_team(args, settings: Settings):
     from scheduler.team import Team
 
-    return Team.load(open_store(args))
+    return Team.load(open_store(args, settings))
 
 
 def instant(text: str | None, schedule: Schedule, now: datetime, option: str = "--at") -> pendulum.DateTime:
@@ -272,10 +273,10 @@ def emit(text: str | bytes) -> None:
 
 
 # -- commands -----------------------------------------------------------------------
-def cmd_show(args, now) -> int:
+def cmd_show(args, now, settings) -> int:
     from scheduler.publish import report
 
-    team = load_team(args)
+    team = load_team(args, settings)
     schedule = team.schedule()
     weeks = schedule.weeks(window(args, schedule, now))
     if args.format == "json":
@@ -285,10 +286,10 @@ def cmd_show(args, now) -> int:
     return 0
 
 
-def cmd_who(args, now) -> int:
+def cmd_who(args, now, settings) -> int:
     from scheduler.publish import report
 
-    schedule = load_team(args).schedule()
+    schedule = load_team(args, settings).schedule()
     at = instant(args.at, schedule, now)
     duty = schedule.duty(at)
     if args.format == "json":
@@ -298,11 +299,11 @@ def cmd_who(args, now) -> int:
     return 0
 
 
-def cmd_ics(args, now) -> int:
+def cmd_ics(args, now, settings) -> int:
     from scheduler.publish import icsfeed
     from scheduler.store.atomicfile import write_atomic
 
-    team = load_team(args)
+    team = load_team(args, settings)
     member = None
     if args.member:
         member = team.roster.member(args.member.strip().lower())
@@ -320,13 +321,13 @@ def cmd_ics(args, now) -> int:
     return 0
 
 
-def cmd_check(args, now) -> int:
+def cmd_check(args, now, settings) -> int:
     from scheduler.publish import report
     from scheduler.errors import RosterInvalid
 
-    path = roster_path(args)
+    path = roster_path(args, settings)
     try:
-        team = load_team(args)
+        team = load_team(args, settings)
     except RosterInvalid as e:
         for error in e.errors:
             print(error, file=sys.stderr)
@@ -338,8 +339,8 @@ def cmd_check(args, now) -> int:
     return 1 if any(f.is_problem for f in findings) else 0
 
 
-def cmd_record(args, now) -> int:
-    team = load_team(args)
+def cmd_record(args, now, settings) -> int:
+    team = load_team(args, settings)
     schedule = team.schedule()
     at = written_instant(args.at, schedule, now)
     local = schedule.local
@@ -365,42 +366,43 @@ def cmd_record(args, now) -> int:
     return 0
 
 
-def cmd_sync_zendesk(args, now) -> int:
+def cmd_sync_zendesk(args, now, settings) -> int:
     from scheduler.sync.zendesk import client as zendesk
     from scheduler.sync.zendesk import sync as zendesksync
 
-    team = load_team(args)
+    team = load_team(args, settings)
     at = (written_instant if args.apply else instant)(args.at, team.schedule(), now)
-    client = zendesk.client_from_env(zendesksync.settings_of(team).url)
+    client = zendesk.client_from_settings(settings, zendesksync.settings_of(team).url)
     return zendesksync.sync(team, at, client, apply=args.apply, force=args.force, now=now, out=sys.stdout).code
 
 
-def cmd_sync_gcal(args, now) -> int:
+def cmd_sync_gcal(args, now, settings) -> int:
     from scheduler.sync.google import sync as gcalsync
 
-    team = load_team(args)
+    team = load_team(args, settings)
     today = team.schedule().local_date(now)
     window = Window(monday_of(args.start or today), args.weeks)
-    with gcalsync.client_from_env(team) as client:
+    with gcalsync.client_from_settings(team, settings) as client:
         return gcalsync.sync(team, window, client, apply=args.apply, force=args.force, now=now, out=sys.stdout).code
 
 
-def cmd_run(args, now) -> int:
+def cmd_run(args, now, settings) -> int:
     from scheduler.sync import runjob
 
     parse = written_instant if args.apply else instant
-    return runjob.run(open_store(args), now, now, apply=args.apply, out=sys.stdout, deadline=args.deadline,
+    return runjob.run(open_store(args, settings), now, now, apply=args.apply, out=sys.stdout, settings=settings,
+                      deadline=args.deadline,
                       at_text=args.at, parse_at=lambda text, schedule: parse(text, schedule, now))
 
 
-def cmd_tickets(args, now) -> int:
+def cmd_tickets(args, now, settings) -> int:
     from scheduler.sync.zendesk import tickets as ticketcheck
     from scheduler.sync.zendesk import client as zendesk
     from scheduler.sync.zendesk import sync as zendesksync
 
-    team = load_team(args)
+    team = load_team(args, settings)
     at = instant(args.at, team.schedule(), now)
-    client = zendesk.client_from_env(zendesksync.settings_of(team).url)
+    client = zendesk.client_from_settings(settings, zendesksync.settings_of(team).url)
     report = ticketcheck.check(team, client, at)
     if args.format == "json":
         emit(json.dumps(report.data(), indent=2) + "\n")
@@ -409,12 +411,12 @@ def cmd_tickets(args, now) -> int:
     return 1 if report.breaches else 0
 
 
-def cmd_serve(args, now) -> int:
+def cmd_serve(args, now, settings) -> int:
     from web import create_app
 
-    path = roster_path(args)
-    load_team(args)  # a broken roster is one clear line now, not a stack trace per request
-    app = create_app({"ROSTER": str(path)})
+    path = roster_path(args, settings)
+    load_team(args, settings)  # a broken roster is one clear line now, not a stack trace per request
+    app = create_app({"ROSTER": str(path)}, settings)
     store = app.extensions["rota"].editors
     print(f"rota: serving {path} at http://{args.host}:{args.port}/", file=sys.stderr)
     if not store.list():
@@ -424,14 +426,14 @@ def cmd_serve(args, now) -> int:
     return 0
 
 
-def _editor_store(args):
-    return open_store(args).editors()
+def _editor_store(args, settings):
+    return open_store(args, settings).editors()
 
 
-def cmd_user_add(args, now) -> int:
+def cmd_user_add(args, now, settings) -> int:
     import getpass
 
-    store = _editor_store(args)
+    store = _editor_store(args, settings)
     email = args.email.strip().lower()
     exists = store.get(email) is not None
     # Asked before the password, so nobody types one for nothing.
@@ -457,24 +459,24 @@ def cmd_user_add(args, now) -> int:
     return 0
 
 
-def cmd_user_remove(args, now) -> int:
-    store = _editor_store(args)
+def cmd_user_remove(args, now, settings) -> int:
+    store = _editor_store(args, settings)
     if not store.remove(args.email):
         raise RotaError(f"{args.email} is not an editor")
     print(f"{args.email} can no longer edit the roster.")
     return 0
 
 
-def cmd_user_list(args, now) -> int:
-    for editor in _editor_store(args).list():
+def cmd_user_list(args, now, settings) -> int:
+    for editor in _editor_store(args, settings).list():
         print(f"{editor.name} <{editor.email}>")
     return 0
 
 
-def cmd_db_upgrade(args, now) -> int:
+def cmd_db_upgrade(args, now, settings) -> int:
     from scheduler.store import dburl
 
-    url = dburl.database_url()
+    url = settings.database_url
     if url is None:
         raise RotaError("no database configured: set ROTA_DATABASE_URL (or DATABASE_URL, or bind an aws-rds "
                         "service); without one rota keeps its state in files and needs no schema")

@@ -2,7 +2,8 @@
 forms to change the roster.
 
 `create_app()` is the factory (`gunicorn 'web:create_app()'`). Settings come
-from the environment, or from `test_config`:
+from the environment (`scheduler.settings`, read once here unless `rota
+serve` hands its own in), or from `test_config`:
 
 ROTA_ROSTER       the roster file (default rosters/example.yaml)
 ROTA_SECRET_KEY   signs sessions and derives the feed tokens (32 bytes at
@@ -32,24 +33,26 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from scheduler.errors import FileError, RosterInvalid, RotaError
+from scheduler.settings import MIN_SECRET, Settings
 
 MAX_BODY = 64 * 1024
 RETRY_AFTER = 300  # seconds a client should wait after a 503: a person has to fix a file
-MIN_SECRET = 32  # bytes: a short key would let anyone compute the feed tokens
 SESSION_IDLE = 9 * 3600  # seconds: a working day
 
 csrf = CSRFProtect()
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        ROSTER=os.environ.get("ROTA_ROSTER", "rosters/example.yaml"),
-        PUBLIC_URL=os.environ.get("ROTA_PUBLIC_URL"),
-        PRIVATE=os.environ.get("ROTA_PRIVATE", "") in ("1", "true", "yes"),
-        EDITORS=None,  # the editors file; None: $ROTA_EDITORS, else beside the roster (see store.folder)
-        SECRET_KEY=_env_secret(),
-        TRUSTED_PROXIES=_trusted_proxies(),
+        ROSTER=settings.roster or "rosters/example.yaml",
+        PUBLIC_URL=settings.public_url,
+        PRIVATE=settings.private,
+        EDITORS=settings.editors,
+        SECRET_KEY=settings.secret_key,
+        TRUSTED_PROXIES=settings.trusted_proxies,
+        SETTINGS=settings,  # for what the page asks outside systems (Zendesk's credentials)
         MAX_CONTENT_LENGTH=MAX_BODY,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -153,21 +156,6 @@ def _text(status: int, text: str):
 
 def _retry_after(status: int) -> dict:
     return {"Retry-After": str(RETRY_AFTER)} if status == 503 else {}
-
-
-def _env_secret() -> str | None:
-    key = os.environ.get("ROTA_SECRET_KEY")
-    if key is not None and len(key.encode()) < MIN_SECRET:
-        raise RotaError(f"ROTA_SECRET_KEY must be at least {MIN_SECRET} bytes long (it has {len(key.encode())}); "
-                        "make one with: python3 -c 'import secrets; print(secrets.token_hex(32))'")
-    return key
-
-
-def _trusted_proxies() -> int:
-    text = os.environ.get("ROTA_TRUSTED_PROXIES", "0").strip() or "0"
-    if not text.isdigit():
-        raise RotaError(f"ROTA_TRUSTED_PROXIES must be a number of proxies (0, 1, 2...), not {text!r}")
-    return int(text)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -54,6 +54,7 @@ def _tickets(team, now):
     if team.roster.zendesk is None:
         return None, None
     url = team.roster.zendesk.url
+    settings = current_app.config["SETTINGS"]
 
     def fetch():
         # Imported here, in the worker: loading zenpy alone takes a good part of a second.
@@ -61,7 +62,7 @@ def _tickets(team, now):
         from scheduler.sync.zendesk import client as zendesk
         from scheduler.sync.retry import Patience
 
-        client = zendesk.client_from_env(url, Patience(retries=1, rate_limit_budget=5))
+        client = zendesk.client_from_settings(settings, url, Patience(retries=1, rate_limit_budget=5))
         return ticketcheck.check(team, client, now)
 
     config = current_app.config

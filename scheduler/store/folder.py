@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from scheduler.store.editors import EditorStore
     from scheduler.store.signincounts import FileFailureCounts, Policy
 
-EDITORS_ENV = "ROTA_EDITORS"
-
 _BESIDE = {
     "record": "{}.record.jsonl",
     "audit": "{}.audit.jsonl",
@@ -46,10 +44,10 @@ _BESIDE = {
 }
 
 
-def open_folder(roster_path: Path | str, editors: Path | str | None = None, env=os.environ) -> FolderStore:
+def open_folder(roster_path: Path | str, editors: Path | str | None = None) -> FolderStore:
     """The store of the roster at `roster_path`, its editors file being
-    `editors`, else $ROTA_EDITORS, else the one beside the roster."""
-    return FolderStore(roster_path, editors or env.get(EDITORS_ENV) or None)
+    `editors` (the settings' ROTA_EDITORS), else the one beside the roster."""
+    return FolderStore(roster_path, editors or None)
 
 
 class FolderStore(Store):

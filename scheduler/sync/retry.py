@@ -18,14 +18,14 @@ words.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from scheduler.errors import ConfigError
+if TYPE_CHECKING:
+    from scheduler.settings import Settings
 
 CONNECT_TIMEOUT, READ_TIMEOUT = 10.0, 30.0
 MAX_TIMEOUT = 600.0
@@ -65,11 +65,6 @@ class Timeouts:
     connect: float = CONNECT_TIMEOUT
     read: float = READ_TIMEOUT
 
-    @classmethod
-    def from_env(cls, env=os.environ) -> Timeouts:
-        """ROTA_CONNECT_TIMEOUT and ROTA_READ_TIMEOUT, in seconds."""
-        return cls(_seconds(env, "ROTA_CONNECT_TIMEOUT", CONNECT_TIMEOUT), _seconds(env, "ROTA_READ_TIMEOUT", READ_TIMEOUT))
-
 
 class Patience:
     def __init__(self, sleep: Callable[[float], None] = time.sleep, *, retries: int = 4,
@@ -78,7 +73,7 @@ class Patience:
                  clock: Callable[[], float] = time.monotonic, deadline: float | None = None):
         self.sleep, self.retries, self.budget = sleep, retries, rate_limit_budget
         self.backoff, self.jitter = backoff, jitter
-        self.timeouts = timeouts  # None: the adapter's client_from_env reads them from the environment
+        self.timeouts = timeouts  # None: the adapter's client takes them from the settings
         self.clock, self.deadline = clock, deadline  # deadline: a reading of `clock`, or None
         self.waited = 0.0
 
@@ -147,12 +142,12 @@ class Patience:
         return min(t.connect, left), min(t.read, left)
 
 
-def with_env_timeouts(patience: Patience | None, env=os.environ) -> Patience:
-    """`patience` (or the default one), with the environment's timeouts
-    unless it was given its own."""
+def with_timeouts(patience: Patience | None, settings: Settings) -> Patience:
+    """`patience` (or the default one), with the settings' timeouts unless it
+    was given its own (then bad ones in the environment do not matter)."""
     patience = patience or Patience()
     if patience.timeouts is None:
-        patience.timeouts = Timeouts.from_env(env)
+        patience.timeouts = settings.timeouts
     return patience
 
 
@@ -167,15 +162,3 @@ def retry_after_seconds(value) -> float:
     except (TypeError, ValueError):
         return 1.0
 
-
-def _seconds(env, name: str, default: float) -> float:
-    text = env.get(name)
-    if text is None or not text.strip():
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= MAX_TIMEOUT:
-        raise ConfigError(f"{name}: {text!r} is not a number of seconds from 0 to {MAX_TIMEOUT:g}")
-    return value

@@ -36,8 +36,9 @@ from scheduler.publish import handoffnotice
 from scheduler.core import monday_of
 from scheduler.core.events import when
 from scheduler.errors import RotaError, ServiceError
+from scheduler.settings import Settings
 from scheduler.store.base import Busy
-from scheduler.sync.retry import Patience, with_env_timeouts
+from scheduler.sync.retry import Patience, with_timeouts
 from scheduler.team import Team, as_store
 
 NOTHING, DONE, PLANNED, SKIPPED, FAILED = "nothing to do", "done", "dry run", "skipped", "failed"
@@ -60,7 +61,7 @@ class Context:
     at: datetime
     now: datetime
     apply: bool
-    env: dict
+    settings: Settings
     patience: Patience
     zendesk_client: Callable | None = None  # factories, replaced by tests
     gcal_client: Callable | None = None
@@ -74,7 +75,7 @@ class Context:
         return self._zendesk
 
 
-def run(store, at: datetime, now: datetime, *, apply: bool, out: TextIO, env=os.environ,
+def run(store, at: datetime, now: datetime, *, apply: bool, out: TextIO, settings: Settings,
         patience: Patience | None = None, zendesk_client=None, gcal_client=None,
         at_text: str | None = None, parse_at=None, deadline: float | None = None) -> int:
     """`store`: the team's `Store` (or its roster file's path).
@@ -82,7 +83,7 @@ def run(store, at: datetime, now: datetime, *, apply: bool, out: TextIO, env=os.
     roster is loaded (its time zone decides what a local time means).
     `deadline`: seconds from now (default DEADLINE), on `patience.clock`."""
     deadline = DEADLINE if deadline is None else deadline
-    patience = with_env_timeouts(patience, env)
+    patience = with_timeouts(patience, settings)
     patience.stop_at(deadline)
     store = as_store(store)
     try:
@@ -90,8 +91,8 @@ def run(store, at: datetime, now: datetime, *, apply: bool, out: TextIO, env=os.
             team = Team.load(store)
             if at_text is not None:
                 at = parse_at(at_text, team.schedule())
-            ctx = Context(team, at, now, apply, dict(env), patience,
-                          zendesk_client or _zendesk_from_env, gcal_client or _gcal_from_env)
+            ctx = Context(team, at, now, apply, settings, patience,
+                          zendesk_client or _zendesk_client, gcal_client or _gcal_client)
             steps = []
             for name, fn in STEPS:
                 if patience.allows(0):
@@ -210,7 +211,7 @@ def _gcal(ctx: Context, step: Step) -> None:
 
 
 def _notice(ctx: Context, step: Step) -> None:
-    url = ctx.env.get("SLACK_WEBHOOK_URL")
+    url = ctx.settings.slack_webhook_url
     if not url:
         step.state, step.summary = SKIPPED, "SLACK_WEBHOOK_URL is not set"
         return
@@ -221,7 +222,7 @@ def _notice(ctx: Context, step: Step) -> None:
         step.summary = "no handoff notice due"
         return
     notice = handoffnotice.compose(
-        schedule, week, page_url=ctx.env.get("ROTA_PUBLIC_URL"), unresolved_last_week=ctx.unresolved_last_week,
+        schedule, week, page_url=ctx.settings.public_url, unresolved_last_week=ctx.unresolved_last_week,
         zendesk_group=str(ctx.team.roster.zendesk.group) if ctx.team.roster.zendesk else None)
     if not ctx.apply:
         step.state, step.summary = PLANNED, f"would post the notice for the handoff of {when(week.handoff)}"
@@ -253,16 +254,16 @@ def _from_sync(step: Step, result, applied: bool) -> None:
         step.state, step.summary = FAILED, result.summary
 
 
-def _zendesk_from_env(ctx: Context):
+def _zendesk_client(ctx: Context):
     from scheduler.sync.zendesk import client as zendesk
 
-    return zendesk.client_from_env(ctx.team.roster.zendesk.url, ctx.patience, env=ctx.env)
+    return zendesk.client_from_settings(ctx.settings, ctx.team.roster.zendesk.url, ctx.patience)
 
 
-def _gcal_from_env(ctx: Context):
+def _gcal_client(ctx: Context):
     from scheduler.sync.google import sync as gcalsync
 
-    return gcalsync.client_from_env(ctx.team, ctx.patience, env=ctx.env)
+    return gcalsync.client_from_settings(ctx.team, ctx.settings, ctx.patience)
 
 
 # -- the report -------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from scheduler.cli import main
 from scheduler.core import Window
 from scheduler.sync.google.plan import event_id, resource
 from scheduler.errors import ServiceError
-from scheduler.sync.google.client import CalendarClient, credentials_from_env
+from scheduler.settings import Settings
+from scheduler.sync.google.client import CalendarClient, credentials_from_file
 from scheduler.sync.retry import Patience
 from scheduler.team import Team
 
@@ -53,7 +54,7 @@ class Run:
         settings = team.roster.google
         out = io.StringIO()
         with CalendarClient(
-            settings.calendar_id, credentials_from_env(settings.delegate), endpoint=self.google.url + "/calendar/v3/",
+            settings.calendar_id, credentials_from_file(Settings.from_env().google_credentials, settings.delegate), endpoint=self.google.url + "/calendar/v3/",
             patience=Patience(self.waits.append, retries=retries, rate_limit_budget=budget, jitter=lambda: 0.0),
             send_updates=settings.send_updates,
         ) as client:

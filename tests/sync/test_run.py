@@ -10,6 +10,7 @@ from synckit import CALENDAR, NAMES, group_names
 from scheduler.store.folder import FolderStore
 from scheduler.sync import runjob
 from scheduler.cli import main
+from scheduler.settings import Settings
 from scheduler.sync.retry import Patience
 
 MONDAY = "2027-01-11T09:05:00-05:00"  # the handoff: Ada out, Cy in
@@ -23,7 +24,7 @@ class Runner:
         out = io.StringIO()
         patience = Patience(self.waits.append, jitter=lambda: 0.0)
         code = runjob.run(self.world.path, utc(at), utc(at), apply=apply, out=out,
-                          env=env or self.world.env, patience=patience)
+                          settings=Settings.from_env(env or self.world.env), patience=patience)
         self.output = out.getvalue()
         return code
 

@@ -25,6 +25,7 @@ from scheduler.store.folder import FolderStore
 from scheduler.sync import runjob
 from scheduler.sync import transport
 from scheduler.cli import main
+from scheduler.settings import Settings
 from scheduler.sync.retry import Patience
 
 MONDAY = "2027-01-11T09:05:00-05:00"  # the handoff: Ada out, Cy in
@@ -182,7 +183,8 @@ def run_job(world, at=MONDAY, clock=None, deadline=None, env=None):
         clock.advance(seconds)
 
     out = io.StringIO()
-    code = runjob.run(world.path, utc(at), utc(at), apply=True, out=out, env=env or dict(os.environ),
+    code = runjob.run(world.path, utc(at), utc(at), apply=True, out=out,
+                      settings=Settings.from_env(env or os.environ),
                       patience=Patience(sleep, clock=clock, jitter=lambda: 0.0), deadline=deadline)
     return code, out.getvalue(), waits
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime
@@ -407,8 +406,8 @@ def batch_uri(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/batch/calendar/v3"
 
 
-def credentials_from_env(delegate: str | None, env=os.environ):
-    path = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+def credentials_from_file(path: str | None, delegate: str | None):
+    """The service account whose key file is at `path` (GOOGLE_APPLICATION_CREDENTIALS)."""
     if not path:
         raise ConfigError("Google credentials missing: set GOOGLE_APPLICATION_CREDENTIALS "
                                 "to a service account key file")

@@ -20,7 +20,6 @@ The same steps as every rota sync (docs/sync.md):
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import TextIO
 
@@ -32,8 +31,9 @@ from scheduler.sync.google.plan import CalendarPlan, Marks, plan_calendar, resou
 from scheduler.core.events import slug
 from scheduler.core.model import GoogleSettings
 from scheduler.errors import ConfigError
-from scheduler.sync.google.client import CalendarClient, credentials_from_env
-from scheduler.sync.retry import Patience, with_env_timeouts
+from scheduler.settings import Settings
+from scheduler.sync.google.client import CalendarClient, credentials_from_file
+from scheduler.sync.retry import Patience, with_timeouts
 from scheduler.sync.syncresult import SyncResult
 from scheduler.team import Team
 
@@ -46,11 +46,11 @@ def settings_of(team: Team) -> GoogleSettings:
     return team.roster.google
 
 
-def client_from_env(team: Team, patience: Patience | None = None, env=os.environ) -> CalendarClient:
-    settings = settings_of(team)
-    credentials = credentials_from_env(settings.delegate, env)
-    return CalendarClient(settings.calendar_id, credentials, endpoint=env.get("ROTA_GOOGLE_API_ENDPOINT"),
-                          patience=with_env_timeouts(patience, env), send_updates=settings.send_updates)
+def client_from_settings(team: Team, settings: Settings, patience: Patience | None = None) -> CalendarClient:
+    google = settings_of(team)
+    credentials = credentials_from_file(settings.google_credentials, google.delegate)
+    return CalendarClient(google.calendar_id, credentials, endpoint=settings.google_api_endpoint,
+                          patience=with_timeouts(patience, settings), send_updates=google.send_updates)
 
 
 def make_plan(team: Team, window: Window, client: CalendarClient) -> tuple[CalendarPlan, list[dict]]:

@@ -26,7 +26,6 @@ Credentials come only from the environment and are never printed.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -40,7 +39,8 @@ from scheduler.sync.zendesk.plan import Account, Membership
 from scheduler.sync.zendesk.ticketrules import Ticket
 from scheduler.sync import transport
 from scheduler.errors import ConfigError, ServiceError
-from scheduler.sync.retry import READ_TIMEOUT, Patience, Retry, Tries, retry_after_seconds, with_env_timeouts
+from scheduler.settings import Settings
+from scheduler.sync.retry import READ_TIMEOUT, Patience, Retry, Tries, retry_after_seconds, with_timeouts
 
 PAGE = 100  # Zendesk's largest page
 
@@ -62,8 +62,8 @@ class Credentials:
     oauth_token: str | None
 
     @classmethod
-    def from_env(cls, env=os.environ) -> Credentials:
-        creds = cls(env.get("ZENDESK_EMAIL"), env.get("ZENDESK_API_TOKEN"), env.get("ZENDESK_OAUTH_TOKEN"))
+    def from_settings(cls, settings: Settings) -> Credentials:
+        creds = cls(settings.zendesk_email, settings.zendesk_api_token, settings.zendesk_oauth_token)
         if not creds.oauth_token and not (creds.email and creds.token):
             raise ConfigError(
                 "Zendesk credentials missing: set ZENDESK_EMAIL and ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN)")
@@ -253,11 +253,11 @@ class ZendeskClient:
                                f"{type(e).__name__}: {e}") from None
 
 
-def client_from_env(config_url: str | None, patience: Patience | None = None, env=os.environ) -> ZendeskClient:
-    url = env.get("ZENDESK_URL") or config_url
+def client_from_settings(settings: Settings, config_url: str | None, patience: Patience | None = None) -> ZendeskClient:
+    url = settings.zendesk_url or config_url
     if not url:
         raise ConfigError("no Zendesk URL: set zendesk.url in the roster or ZENDESK_URL")
-    return ZendeskClient(url.rstrip("/"), Credentials.from_env(env), with_env_timeouts(patience, env))
+    return ZendeskClient(url.rstrip("/"), Credentials.from_settings(settings), with_timeouts(patience, settings))
 
 
 def _auth(credentials: Credentials) -> dict:

@@ -1,0 +1,105 @@
+"""Everything rota reads from the environment, read once.
+
+The `rota` command builds a `Settings` in `main` and the web app in
+`create_app`; everything below them is handed the values and never reads
+`os.environ` itself, so a test passes its settings in rather than editing
+the process's environment. The names are an interface and stay as they are.
+
+A value that can be wrong (a timeout, the secret key, the proxy count) is
+checked here, when it is asked for: a misconfigured Google timeout does not
+stop `rota who`, and the command that needs it fails in one line, exit 2.
+Secrets never appear in a repr, so not in a traceback or a log either.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from scheduler.errors import ConfigError
+from scheduler.store import dburl
+from scheduler.sync.retry import CONNECT_TIMEOUT, MAX_TIMEOUT, READ_TIMEOUT, Timeouts
+
+MIN_SECRET = 32  # bytes of ROTA_SECRET_KEY: a short key would let anyone compute the feed tokens
+
+
+@dataclass(frozen=True)
+class Settings:
+    roster: str | None = None  # ROTA_ROSTER: the roster file when --roster is not given
+    public_url: str | None = None  # ROTA_PUBLIC_URL: the page's address, for links in feeds and notices
+    private: bool = False  # ROTA_PRIVATE: the page only for signed-in editors
+    editors: str | None = None  # ROTA_EDITORS: the editors file, instead of the one beside the roster
+    secret_key_text: str | None = field(default=None, repr=False)  # ROTA_SECRET_KEY
+    trusted_proxies_text: str = "0"  # ROTA_TRUSTED_PROXIES
+    connect_timeout_text: str | None = None  # ROTA_CONNECT_TIMEOUT
+    read_timeout_text: str | None = None  # ROTA_READ_TIMEOUT
+    zendesk_url: str | None = None  # ZENDESK_URL, over the roster's zendesk.url
+    zendesk_email: str | None = None  # ZENDESK_EMAIL
+    zendesk_api_token: str | None = field(default=None, repr=False)  # ZENDESK_API_TOKEN
+    zendesk_oauth_token: str | None = field(default=None, repr=False)  # ZENDESK_OAUTH_TOKEN
+    google_credentials: str | None = None  # GOOGLE_APPLICATION_CREDENTIALS: a key file's path
+    google_api_endpoint: str | None = None  # ROTA_GOOGLE_API_ENDPOINT (tests, proxies)
+    slack_webhook_url: str | None = field(default=None, repr=False)  # SLACK_WEBHOOK_URL: the URL is the secret
+    # ROTA_DATABASE_URL, DATABASE_URL and VCAP_SERVICES as set (they hold passwords): see `database_url`
+    database_env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        return cls(
+            roster=env.get("ROTA_ROSTER"),
+            public_url=env.get("ROTA_PUBLIC_URL"),
+            private=env.get("ROTA_PRIVATE", "") in ("1", "true", "yes"),
+            editors=env.get("ROTA_EDITORS"),
+            secret_key_text=env.get("ROTA_SECRET_KEY"),
+            trusted_proxies_text=env.get("ROTA_TRUSTED_PROXIES", "0"),
+            connect_timeout_text=env.get("ROTA_CONNECT_TIMEOUT"),
+            read_timeout_text=env.get("ROTA_READ_TIMEOUT"),
+            zendesk_url=env.get("ZENDESK_URL"),
+            zendesk_email=env.get("ZENDESK_EMAIL"),
+            zendesk_api_token=env.get("ZENDESK_API_TOKEN"),
+            zendesk_oauth_token=env.get("ZENDESK_OAUTH_TOKEN"),
+            google_credentials=env.get("GOOGLE_APPLICATION_CREDENTIALS"),
+            google_api_endpoint=env.get("ROTA_GOOGLE_API_ENDPOINT"),
+            slack_webhook_url=env.get("SLACK_WEBHOOK_URL"),
+            database_env={name: env[name] for name in (*dburl.ENV_NAMES, "VCAP_SERVICES") if name in env},
+        )
+
+    @property
+    def database_url(self) -> str | None:
+        """The database rota keeps its state in (None: files beside the roster)."""
+        return dburl.database_url(self.database_env)
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """ROTA_CONNECT_TIMEOUT and ROTA_READ_TIMEOUT, in seconds."""
+        return Timeouts(_seconds("ROTA_CONNECT_TIMEOUT", self.connect_timeout_text, CONNECT_TIMEOUT),
+                        _seconds("ROTA_READ_TIMEOUT", self.read_timeout_text, READ_TIMEOUT))
+
+    @property
+    def secret_key(self) -> str | None:
+        """ROTA_SECRET_KEY, if set (None: the page keeps a generated one)."""
+        key = self.secret_key_text
+        if key is not None and len(key.encode()) < MIN_SECRET:
+            raise ConfigError(f"ROTA_SECRET_KEY must be at least {MIN_SECRET} bytes long (it has {len(key.encode())}); "
+                            "make one with: python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        return key
+
+    @property
+    def trusted_proxies(self) -> int:
+        text = self.trusted_proxies_text.strip() or "0"
+        if not text.isdigit():
+            raise ConfigError(f"ROTA_TRUSTED_PROXIES must be a number of proxies (0, 1, 2...), not {text!r}")
+        return int(text)
+
+
+def _seconds(name: str, text: str | None, default: float) -> float:
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= MAX_TIMEOUT:
+        raise ConfigError(f"{name}: {text!r} is not a number of seconds from 0 to {MAX_TIMEOUT:g}")
+    return value
