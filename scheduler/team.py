@@ -53,12 +53,12 @@ class Team:
         what it has computed)."""
         if self._schedule is None:
             self._schedule = Schedule(self.roster, holidaycal.calendar(self.roster.holidays), self.record,
-                                      self.review_notes())
+                                      self.review_lines())
         return self._schedule
 
-    def review_notes(self) -> dict[date, str]:
+    def review_lines(self) -> dict[date, str]:
         """Last week's unresolved ticket counts, as `rota run` kept them."""
-        return ticketcounts.review_notes(self.store.ticket_counts())
+        return ticketcounts.review_lines(self.store.ticket_counts())
 
     def stamp(self) -> datetime:
         """When the roster, its record or the kept ticket count last changed:

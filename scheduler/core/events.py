@@ -80,9 +80,9 @@ def slot_uid(slot: str, team_id: str) -> str:
 class EventBuilder:
     """Builds the events whose start lies in a window of time."""
 
-    def __init__(self, coverage: Coverage, review_notes: Mapping[date, str] | None = None):
+    def __init__(self, coverage: Coverage, review_lines: Mapping[date, str] | None = None):
         self.coverage = coverage
-        self.review_notes = review_notes or {}
+        self.review_lines = review_lines or {}
         self.rotation = coverage.rotation
         self.roster = coverage.roster
         self.calendar = coverage.calendar
@@ -189,10 +189,10 @@ class EventBuilder:
         ]
         if week.outgoing is not None and not week.stays_on:
             roles.append(f"{self.roster.name_of(week.outgoing.member)} rotates out")
-        note = self.review_notes.get(week.monday)
+        line = self.review_lines.get(week.monday)
         return Event(
             self._uid("review", meeting.day), REVIEW, f"Weekly review ({self.roster.name})",
-            f"Handoff: {', '.join(roles)}.\nReview of last week's unresolved tickets." + (f"\n{note}" if note else ""),
+            f"Handoff: {', '.join(roles)}.\nReview of last week's unresolved tickets." + (f"\n{line}" if line else ""),
             meeting.start, meeting.end, self._people(meeting.attendees), frozenset(meeting.attendees),
         )
 

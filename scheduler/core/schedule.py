@@ -62,15 +62,15 @@ class Finding:
 
 class Schedule:
     def __init__(self, roster: Roster, holidays: Container[date] = (), record: Record | None = None,
-                 review_notes: Mapping[date, str] | None = None):
-        """`review_notes`: a line to add to the weekly review of the rotation
+                 review_lines: Mapping[date, str] | None = None):
+        """`review_lines`: a line to add to the weekly review of the rotation
         week starting on that Monday (last week's unresolved tickets)."""
         self.roster = roster
         self.record = record or Record()
         self.calendar = WorkCalendar(roster.timezone, roster.start, roster.handoff_time, holidays)
         self.rotation = Rotation(roster, self.calendar, self.record)
         self.coverage = Coverage(self.rotation)
-        self.events_builder = EventBuilder(self.coverage, review_notes or {})
+        self.events_builder = EventBuilder(self.coverage, review_lines or {})
 
     # -- time, in the roster's zone -----------------------------------------------
     @property

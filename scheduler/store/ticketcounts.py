@@ -38,14 +38,14 @@ def store(path: Path, week_monday: date, count: int, now: datetime) -> bool:
     return True
 
 
-def review_notes(counts: dict) -> dict[date, str]:
+def review_lines(counts: dict) -> dict[date, str]:
     """The review descriptions' lines for the counts kept (see `load`)."""
-    notes = {}
+    lines = {}
     for monday, entry in counts.items():
         try:
-            notes[date.fromisoformat(monday)] = (
+            lines[date.fromisoformat(monday)] = (
                 f"Unresolved tickets from the week before: {int(entry['unresolved_last_week'])} "
                 f"(as of {entry.get('as_of', '?')})")
         except (ValueError, KeyError, TypeError, AttributeError):
-            continue  # a damaged entry only loses its note
-    return notes
+            continue  # a damaged entry only loses its line
+    return lines
