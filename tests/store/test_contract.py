@@ -29,14 +29,35 @@ def folder(place) -> Store:
     return FolderStore(place / "team.yaml")
 
 
-STORES = {"folder": folder}
+def database(url) -> Store:
+    from scheduler.store.database import open_database
+
+    return open_database(url, "platform")
+
+
+STORES = {"folder": folder, "sqlite": database, "postgres": database}
 SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter, as a second process really is
 
 
 @pytest.fixture(params=sorted(STORES))
 def opener(request, tmp_path):
-    """How to open the one store under test (again, in another process)."""
-    return (request.param, tmp_path)
+    """How to open the one store under test (again, in another process):
+    a folder, or a database (a fresh one, its schema made by the migrations)."""
+    if STORES[request.param] is folder:
+        yield (request.param, tmp_path)
+        return
+    from scheduler.store import dbengine, migrations
+
+    url = request.getfixturevalue(f"{request.param}_url")
+    engine = dbengine.create_engine(url)
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+    yield (request.param, url)
+    from scheduler.store.database import dispose_engines
+
+    dispose_engines()
 
 
 @pytest.fixture

@@ -1,0 +1,539 @@
+"""The database store: one team's state in rows under its team id
+(`dbschema`), on PostgreSQL or a SQLite file, with SQLAlchemy Core.
+
+Exactly-once claims (a record week, a handoff notice, a roster version
+number) rest on the tables' primary keys: an insert that finds the key taken
+does nothing (ON CONFLICT DO NOTHING), so two processes never both win and
+nothing is checked first and inserted after. A roster save inserts version
+n+1 having read n; its `before` step (the audit entry) is written in the
+same transaction, so a saved roster always has its audit entry and a
+refused one leaves neither.
+
+Imports SQLAlchemy: only `open_database` (and what it opens) imports this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from functools import wraps
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from scheduler.core.model import Record, RecordedStint
+from scheduler.errors import RotaError, StaleVersion
+from scheduler.store import dbengine, ticketcounts
+from scheduler.store.auditlog import Entry
+from scheduler.store.base import Store, version_of
+from scheduler.store.dbschema import (audit_entries, editors as editors_table, handoff_notices, locks,
+                                      record_stints, roster_versions, signin_failures, teams, ticket_counts)
+from scheduler.store.dburl import redacted
+from scheduler.store.editors import _DUMMY_HASH, MIN_PASSWORD, Editor
+from scheduler.store.filelock import Busy, locked
+from scheduler.store.signincounts import Key, Policy, Unavailable, _hash
+
+RUN_LOCK = "run"
+
+
+class SchemaMissing(RotaError):
+    """The database has no (or an older) schema: `rota db upgrade` makes it."""
+
+
+def _guarded(method):
+    """Database failures as one line naming the database (never its password)."""
+    @wraps(method)
+    def guarded(self, *args, **kwargs):
+        store = getattr(self, "store", self)
+        try:
+            return method(self, *args, **kwargs)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.ProgrammingError) as e:
+            if "no such table" in str(e) or "UndefinedTable" in type(getattr(e, "orig", None)).__name__:
+                raise store._no_schema() from None
+            raise dbengine.unavailable(store.url, e) from None
+    return guarded
+
+
+class DatabaseStore(Store):
+    def __init__(self, engine: sa.Engine, team_id: str, url: str | None = None):
+        self.engine = engine
+        self.team_id = team_id
+        self.url = url or engine.url.render_as_string(hide_password=True)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._insert = sqlite_dialect.insert if self._sqlite else pg_dialect.insert
+        self._team_known = False
+        self._saving = threading.local()  # the transaction of a roster save, while its `before` step runs
+
+    def __repr__(self) -> str:
+        return f"DatabaseStore({redacted(self.url)!r}, {self.team_id!r})"
+
+    def where(self, part: str) -> str:
+        # A path-like name whose stem is the team id: a roster without `id:` takes its id from it.
+        if part == "roster":
+            return f"database:/{self.team_id}.yaml"
+        return f"database:/{self.team_id}/{part.replace(' ', '-')}"
+
+    def _no_schema(self) -> SchemaMissing:
+        return SchemaMissing(f"the database {redacted(self.url)} has no rota schema yet: run `rota db upgrade`")
+
+    @contextlib.contextmanager
+    def _write(self):
+        """A transaction that will write: on SQLite it takes the write lock
+        at its start, so that a read inside it cannot go stale."""
+        with self.engine.connect() as c:
+            c = c.execution_options(immediate=True)
+            with c.begin():
+                self._ensure_team(c)
+                yield c
+
+    def _ensure_team(self, c: sa.Connection) -> None:
+        if not self._team_known:
+            c.execute(self._insert(teams).values(id=self.team_id, name=self.team_id,
+                                                 created_at=datetime.now(UTC)).on_conflict_do_nothing())
+            self._team_known = True
+
+    def _read(self, query):
+        with self.engine.connect() as c:
+            return c.execute(query).all()
+
+    @property
+    def _t(self) -> str:
+        return self.team_id
+
+    # -- the roster document ------------------------------------------------------
+    @_guarded
+    def read_roster(self, limit: int | None = None) -> bytes:
+        row = self._current()
+        if row is None:
+            raise RotaError(f"{self.where('roster')}: the database {redacted(self.url)} has no roster for the team "
+                            f"{self.team_id!r} (rota import --roster FILE puts one there)")
+        data = row.text.encode("utf-8", "surrogateescape")
+        return data if limit is None else data[:limit]
+
+    def _current(self, c: sa.Connection | None = None):
+        query = (sa.select(roster_versions.c.number, roster_versions.c.version, roster_versions.c.text)
+                 .where(roster_versions.c.team_id == self._t).order_by(roster_versions.c.number.desc()).limit(1))
+        if c is not None:
+            return c.execute(query).first()
+        with self.engine.connect() as conn:
+            return conn.execute(query).first()
+
+    @_guarded
+    def roster_version(self) -> str | None:
+        row = self._current()
+        return None if row is None else row.version
+
+    @_guarded
+    def replace_roster(self, expected: str | None, data: bytes, before: Callable[[], None] | None = None,
+                       *, saved_by: str | None = None, description: str | None = None) -> str:
+        version = version_of(data)
+        stale = StaleVersion(f"{self.where('roster')}: the roster changed since it was read (someone else saved "
+                             "it); reload and make the change again")
+        try:
+            with self._write() as c:
+                current = self._current(c)
+                if (current.version if current else None) != expected:
+                    raise stale
+                self._saving.connection, self._saving.entries = c, []
+                try:
+                    if before is not None:
+                        before()
+                    entries = self._saving.entries
+                finally:
+                    self._saving.connection = None
+                by, what = saved_by, description
+                if entries:  # the audit entry says who saved and what changed
+                    actor, entry = entries[0]
+                    by = by or actor
+                    what = what if what is not None else str(entry.detail.get("change") or entry.action)
+                # Version n+1, having read n: of two saves from n the key lets one in.
+                c.execute(roster_versions.insert().values(
+                    team_id=self._t, number=(current.number if current else 0) + 1, version=version,
+                    text=data.decode("utf-8", "surrogateescape"), saved_by=by or "rota",
+                    saved_at=datetime.now(UTC), description=what or ""))
+        except sa.exc.IntegrityError:
+            raise stale from None
+        return version
+
+    @_guarded
+    def history(self) -> list[dict]:
+        """Every saved version, oldest first: number, version, saved_by, saved_at, description."""
+        rows = self._read(sa.select(roster_versions.c.number, roster_versions.c.version, roster_versions.c.saved_by,
+                                    roster_versions.c.saved_at, roster_versions.c.description)
+                          .where(roster_versions.c.team_id == self._t).order_by(roster_versions.c.number))
+        return [r._asdict() for r in rows]
+
+    # -- the record -----------------------------------------------------------------
+    @_guarded
+    def read_record(self) -> Record:
+        rows = self._read(sa.select(record_stints.c.week, record_stints.c.member, record_stints.c.handoff)
+                          .where(record_stints.c.team_id == self._t).order_by(record_stints.c.week))
+        stints = {}
+        for row in rows:
+            try:
+                handoff = datetime.fromisoformat(row.handoff)
+            except ValueError:
+                raise RotaError(f"{self.where('record')}: the week of {row.week}: handoff {row.handoff!r} "
+                                "is not a date and time with offset") from None
+            stints[row.week] = RecordedStint(row.week, row.member, handoff)
+        return Record(stints)
+
+    @_guarded
+    def add_to_record(self, stints: Sequence[RecordedStint], recorded_at: datetime) -> list[RecordedStint]:
+        added = []
+        with self._write() as c:
+            for s in sorted(stints, key=lambda s: s.week):
+                done = c.execute(self._insert(record_stints).values(
+                    team_id=self._t, week=s.week, member=s.member, handoff=s.handoff.isoformat(),
+                    recorded_at=_seconds(recorded_at)).on_conflict_do_nothing().returning(record_stints.c.week))
+                if done.first() is not None:
+                    added.append(s)
+        return added
+
+    # -- the audit log ----------------------------------------------------------------
+    @_guarded
+    def append_audit(self, entries: Sequence[Entry], *, actor: str, now: datetime) -> None:
+        if not entries:
+            return
+        rows = [dict(team_id=self._t, time=_seconds(now), actor=actor, system=e.system, action=e.action,
+                     who=e.who, result=e.result, detail=e.detail) for e in entries]
+        saving = getattr(self._saving, "connection", None)
+        if saving is not None:  # inside a roster save: its entry commits with it, or not at all
+            saving.execute(audit_entries.insert(), rows)
+            self._saving.entries.extend((actor, e) for e in entries)
+            return
+        with self._write() as c:
+            c.execute(audit_entries.insert(), rows)
+
+    @_guarded
+    def read_audit(self) -> list[dict]:
+        t = audit_entries.c
+        rows = self._read(sa.select(t.time, t.actor, t.system, t.action, t.who, t.result, t.detail)
+                          .where(t.team_id == self._t).order_by(t.id))
+        return [{"time": r.time.isoformat(timespec="seconds"), "actor": r.actor, "system": r.system,
+                 "action": r.action, "who": r.who, "result": r.result, "detail": r.detail} for r in rows]
+
+    # -- handoff notices ---------------------------------------------------------------
+    @_guarded
+    def posted_notices(self) -> set[date]:
+        return {r.week for r in self._read(sa.select(handoff_notices.c.week)
+                                           .where(handoff_notices.c.team_id == self._t))}
+
+    @_guarded
+    def claim_notice(self, monday: date, handoff: datetime, now: datetime, uncertain: bool = False) -> bool:
+        with self._write() as c:
+            done = c.execute(self._insert(handoff_notices).values(
+                team_id=self._t, week=monday, handoff=handoff.isoformat(), posted_at=_seconds(now),
+                uncertain=uncertain).on_conflict_do_nothing().returning(handoff_notices.c.week)).first()
+        return done is not None
+
+    # -- kept ticket counts ---------------------------------------------------------------
+    @_guarded
+    def ticket_counts(self) -> dict[str, dict]:
+        t = ticket_counts.c
+        rows = self._read(sa.select(t.week, t.unresolved_last_week, t.as_of).where(t.team_id == self._t))
+        return {r.week.isoformat(): {"unresolved_last_week": r.unresolved_last_week, "as_of": r.as_of} for r in rows}
+
+    @_guarded
+    def keep_ticket_count(self, monday: date, count: int, now: datetime) -> bool:
+        t = ticket_counts.c
+        with self._write() as c:
+            if not self._sqlite:  # one writer per team at a time, as SQLite's write lock gives
+                c.execute(sa.select(teams.c.id).where(teams.c.id == self._t).with_for_update())
+            old = c.execute(sa.select(t.unresolved_last_week).where(t.team_id == self._t, t.week == monday)).first()
+            if old is not None and old[0] == count:
+                return False
+            values = dict(unresolved_last_week=count, as_of=now.isoformat(timespec="minutes"))
+            c.execute(self._insert(ticket_counts).values(team_id=self._t, week=monday, **values)
+                      .on_conflict_do_update(index_elements=["team_id", "week"], set_=values))
+            keep = sa.select(t.week).where(t.team_id == self._t).order_by(t.week.desc()).limit(ticketcounts.KEEP)
+            c.execute(ticket_counts.delete().where(t.team_id == self._t, t.week.not_in(keep.scalar_subquery())))
+        return True
+
+    # -- editors, locks, sign-in failures ---------------------------------------------------
+    def editors(self) -> DatabaseEditors:
+        return DatabaseEditors(self)
+
+    def run_lock(self, holder: dict | None):
+        return self._sqlite_run_lock(holder) if self._sqlite else self._postgres_run_lock(holder)
+
+    @contextlib.contextmanager
+    def _sqlite_run_lock(self, holder):
+        # Beside the database file: BEGIN IMMEDIATE would stop every other writer for the whole run.
+        database = Path(self.engine.url.database)
+        path = database.with_name(f".{database.name}.{self.team_id}.run.lock")
+        try:
+            with locked(path, wait=False):
+                self._note_holder(holder)
+                try:
+                    yield
+                finally:
+                    self._note_holder(None)
+        except Busy:
+            raise Busy(self.where("run lock"), self._holder()) from None
+
+    @contextlib.contextmanager
+    def _postgres_run_lock(self, holder):
+        key = int.from_bytes(hashlib.sha256(f"rota run {self.team_id}".encode()).digest()[:8], "big", signed=True)
+        try:
+            # Its own connection, kept for the run: the lock ends with it, so a killed run never leaves it taken.
+            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except sa.exc.OperationalError as e:
+            raise dbengine.unavailable(self.url, e) from None
+        try:
+            if not self._try_advisory_lock(connection, key):
+                raise Busy(self.where("run lock"), self._holder())
+            try:
+                self._note_holder(holder)
+                yield
+            finally:
+                with contextlib.suppress(sa.exc.SQLAlchemyError):
+                    self._note_holder(None)
+                    connection.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+        finally:
+            connection.close()
+
+    @staticmethod
+    def _try_advisory_lock(connection, key: int) -> bool:
+        # A holder that has just died may keep its lock for a moment, until
+        # the server sees its connection close: ask again a few times, briefly.
+        for pause in (0.05, 0.1, 0.2, 0.4, None):
+            if connection.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar():
+                return True
+            if pause is not None:
+                time.sleep(pause)
+        return False
+
+    @_guarded
+    def _note_holder(self, holder: dict | None) -> None:
+        values = dict(holder=holder, taken_at=datetime.now(UTC) if holder is not None else None)
+        with self._write() as c:
+            c.execute(self._insert(locks).values(team_id=self._t, name=RUN_LOCK, **values)
+                      .on_conflict_do_update(index_elements=["team_id", "name"], set_=values))
+
+    @_guarded
+    def _holder(self) -> dict | None:
+        rows = self._read(sa.select(locks.c.holder).where(locks.c.team_id == self._t, locks.c.name == RUN_LOCK))
+        holder = rows[0][0] if rows else None
+        return holder if isinstance(holder, dict) else None
+
+    def signin_failures(self, policies: Mapping[str, Policy], max_entries: int) -> DatabaseFailureCounts:
+        return DatabaseFailureCounts(self, policies, max_entries)
+
+    # -- for caches ---------------------------------------------------------------------
+    @_guarded
+    def stamp(self):
+        with self.engine.connect() as c:
+            head = c.execute(sa.select(
+                sa.select(sa.func.max(roster_versions.c.number)).where(roster_versions.c.team_id == self._t)
+                .scalar_subquery(),
+                sa.select(sa.func.count()).select_from(record_stints).where(record_stints.c.team_id == self._t)
+                .scalar_subquery())).one()
+            t = ticket_counts.c
+            tickets = c.execute(sa.select(t.week, t.unresolved_last_week, t.as_of)
+                                .where(t.team_id == self._t).order_by(t.week)).all()
+        return (self.team_id, head[0], head[1], tuple(tuple(r) for r in tickets))
+
+    @_guarded
+    def changed_at(self) -> datetime:
+        with self.engine.connect() as c:
+            saved, recorded = c.execute(sa.select(
+                sa.select(sa.func.max(roster_versions.c.saved_at)).where(roster_versions.c.team_id == self._t)
+                .scalar_subquery(),
+                sa.select(sa.func.max(record_stints.c.recorded_at)).where(record_stints.c.team_id == self._t)
+                .scalar_subquery())).one()
+        times = [_utc(x) for x in (saved, recorded) if x is not None]
+        for entry in self.ticket_counts().values():
+            with contextlib.suppress(ValueError, TypeError):
+                times.append(datetime.fromisoformat(entry["as_of"]).astimezone(UTC))
+        return max(times, default=datetime(1970, 1, 1, tzinfo=UTC)).replace(microsecond=0)
+
+
+def _seconds(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _utc(moment) -> datetime:
+    if isinstance(moment, str):  # SQLite's max() of a timestamp column is its text
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class DatabaseEditors:
+    """The team's editors in the database: the same methods as
+    `editors.EditorStore`; each change is one statement or transaction."""
+
+    def __init__(self, store: DatabaseStore):
+        self.store = store
+        self.path = store.where("editors")
+
+    def _select(self):
+        e = editors_table.c
+        return sa.select(e.email, e.name, e.password_hash, e.generation).where(e.team_id == self.store.team_id)
+
+    def _row(self, email: str):
+        rows = self.store._read(self._select().where(editors_table.c.email == email))
+        return rows[0] if rows else None
+
+    @_guarded
+    def list(self) -> list[Editor]:
+        return [Editor(r.email, r.name, r.generation)
+                for r in self.store._read(self._select().order_by(editors_table.c.email))]
+
+    @_guarded
+    def add(self, email: str, password: str, name: str | None = None) -> Editor:
+        email = email.strip().lower()
+        if "@" not in email:
+            raise RotaError(f"{email!r} is not an email address")
+        if len(password) < MIN_PASSWORD:
+            raise RotaError(f"the password must have at least {MIN_PASSWORD} characters")
+        hashed = generate_password_hash(password)
+        e = editors_table.c
+        insert = self.store._insert(editors_table).values(team_id=self.store.team_id, email=email,
+                                                          name=name or email, password_hash=hashed, generation=0)
+        # A new password ends the sessions begun with the old one; the name stays unless a new one is given.
+        changes = {"password_hash": insert.excluded.password_hash, "generation": e.generation + 1}
+        if name:
+            changes["name"] = insert.excluded.name
+        with self.store._write() as c:
+            c.execute(insert.on_conflict_do_update(index_elements=["team_id", "email"], set_=changes))
+            row = c.execute(self._select().where(e.email == email)).one()
+        return Editor(row.email, row.name, row.generation)
+
+    @_guarded
+    def remove(self, email: str) -> bool:
+        e = editors_table.c
+        with self.store._write() as c:
+            done = c.execute(editors_table.delete().where(e.team_id == self.store.team_id,
+                                                          e.email == email.strip().lower())).rowcount
+        return done == 1
+
+    @_guarded
+    def end_sessions(self, email: str) -> None:
+        e = editors_table.c
+        with self.store._write() as c:
+            c.execute(editors_table.update().where(e.team_id == self.store.team_id, e.email == email)
+                      .values(generation=e.generation + 1))
+
+    @_guarded
+    def verify(self, email: str, password: str) -> Editor | None:
+        row = self._row(email.strip().lower())
+        if row is None:
+            check_password_hash(_DUMMY_HASH, password)  # as long as a wrong password: nobody learns who is an editor
+            return None
+        if not check_password_hash(row.password_hash, password):
+            return None
+        return Editor(row.email, row.name, row.generation)
+
+    @_guarded
+    def get(self, email: str) -> Editor | None:
+        row = self._row(email)
+        return Editor(row.email, row.name, row.generation) if row else None
+
+
+class DatabaseFailureCounts:
+    """Failed sign-in counts in the database (see `signincounts`): each
+    attempt is checked and counted in one transaction, the rows it reads
+    locked (SQLite: the write lock; PostgreSQL: FOR UPDATE, in key order so
+    that two attempts never wait on each other)."""
+
+    def __init__(self, store: DatabaseStore, policies: Mapping[str, Policy], max_entries: int = 10_000):
+        self.store = store
+        self.policies = dict(policies)
+        self.max_entries = max_entries
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        try:
+            with self.store._write() as c:
+                yield c
+        except sa.exc.SQLAlchemyError as e:
+            raise Unavailable(f"{self.store.where('signin')}: {str(getattr(e, 'orig', e)).strip()}") from None
+
+    def _rows(self, c, keys: Sequence[Key], now: float) -> dict[str, tuple]:
+        f, team = signin_failures.c, self.store.team_id
+        hashed = sorted({_hash(k) for k in keys})
+        for h in hashed:
+            c.execute(self.store._insert(signin_failures).values(team_id=team, key=h, n=0, t=now, expires=now)
+                      .on_conflict_do_nothing())
+        query = sa.select(f.key, f.n, f.t).where(f.team_id == team, f.key.in_(hashed)).order_by(f.key)
+        if not self.store._sqlite:
+            query = query.with_for_update()
+        return {key: (n, t) for key, n, t in c.execute(query)}
+
+    def attempt(self, keys: Sequence[Key], now: float) -> float:
+        f, team = signin_failures.c, self.store.team_id
+        with self._transaction() as c:
+            found = self._rows(c, keys, now)
+            rows = []
+            for k in keys:
+                policy = self.policies[k[0]]
+                n, t = found[_hash(k)]
+                rows.append((policy, _hash(k), (0, now) if now - t >= policy.forget else (n, t)))
+            wait = max((p.wait(n) - (now - t) for p, _, (n, t) in rows), default=0.0)
+            if wait > 0:
+                return wait
+            for policy, key, (n, _) in rows:
+                c.execute(signin_failures.update().where(f.team_id == team, f.key == key)
+                          .values(n=n + 1, t=now, expires=now + policy.forget))
+            self._prune(c, now)
+            return 0.0
+
+    def succeeded(self, keys: Sequence[Key], now: float) -> None:
+        f, team = signin_failures.c, self.store.team_id
+        with self._transaction() as c:
+            c.execute(signin_failures.update().where(f.team_id == team, f.key.in_([_hash(k) for k in keys]), f.n > 0)
+                      .values(n=f.n - 1))
+            c.execute(signin_failures.delete().where(f.team_id == team, f.n <= 0))
+
+    def __len__(self) -> int:
+        f = signin_failures.c
+        with self._transaction() as c:
+            return c.execute(sa.select(sa.func.count()).where(f.team_id == self.store.team_id, f.n > 0)).scalar()
+
+    def _prune(self, c, now: float) -> None:
+        f, team = signin_failures.c, self.store.team_id
+        c.execute(signin_failures.delete().where(f.team_id == team, f.expires <= now))
+        count = c.execute(sa.select(sa.func.count()).where(f.team_id == team)).scalar()
+        if count > self.max_entries:
+            # Make room for a tenth more at once, rather than deleting a row per attempt.
+            oldest = (sa.select(f.key).where(f.team_id == team).order_by(f.t)
+                      .limit(count - self.max_entries + self.max_entries // 10))
+            c.execute(signin_failures.delete().where(f.team_id == team, f.key.in_(oldest.scalar_subquery())))
+
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(url: str) -> sa.Engine:
+    """One engine (one pool of connections) per database in a process."""
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = dbengine.create_engine(url)
+        return _engines[url]
+
+
+def dispose_engines() -> None:
+    """Close every connection this process holds (before a database is dropped)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def open_database(url: str, team_id: str) -> DatabaseStore:
+    return DatabaseStore(engine_for(url), team_id, url)
+
+
+def team_ids(engine: sa.Engine) -> list[str]:
+    """The teams that have a roster in the database."""
+    with engine.connect() as c:
+        return [r[0] for r in c.execute(sa.select(roster_versions.c.team_id).distinct().order_by(roster_versions.c.team_id))]
