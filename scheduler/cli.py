@@ -166,10 +166,24 @@ def _db_commands(commands) -> None:
     upgrade = db_actions.add_parser("upgrade", help="create the schema, or migrate it to this version of rota")
     upgrade.set_defaults(run=cmd_db_upgrade)
 
+    moving = commands.add_parser("import", help="move a folder team (roster, record, audit, notices, editors) "
+                                                "into the database")
+    _roster_arg(moving)
+    moving.set_defaults(run=cmd_import)
+    export = commands.add_parser("export", help="the current roster, byte for byte as kept")
+    _roster_arg(export)
+    export.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    export.set_defaults(run=cmd_export)
+    history = commands.add_parser("history", help="every saved version of the roster (with a database)")
+    _roster_arg(history)
+    history.set_defaults(run=cmd_history)
+
 
 def _roster_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--roster", metavar="PATH", default=None,
                    help=f"the roster file (default: $ROTA_ROSTER, else {DEFAULT_ROSTER})")
+    p.add_argument("--team", metavar="ID", default=None,
+                   help="with a database: the team's id (default: $ROTA_TEAM, else the database's only team)")
 
 
 def _window_args(p: argparse.ArgumentParser) -> None:
@@ -211,9 +225,9 @@ def roster_path(args, settings: Settings) -> Path:
 
 
 def open_store(args, settings: Settings):
-    from scheduler.store.folder import open_folder
+    from scheduler.store.opening import open_store
 
-    return open_folder(roster_path(args, settings), editors=settings.editors)
+    return open_store(settings, args.roster, getattr(args, "team", None))
 
 
 def load_team(args, settings: Settings):
@@ -415,13 +429,14 @@ def cmd_serve(args, now, settings) -> int:
     from web import create_app
 
     path = roster_path(args, settings)
-    load_team(args, settings)  # a broken roster is one clear line now, not a stack trace per request
-    app = create_app({"ROSTER": str(path)}, settings)
+    team = load_team(args, settings)  # a broken roster is one clear line now, not a stack trace per request
+    app = create_app({"ROSTER": str(path), "TEAM": args.team}, settings)
     store = app.extensions["rota"].editors
-    print(f"rota: serving {path} at http://{args.host}:{args.port}/", file=sys.stderr)
+    print(f"rota: serving {team.store.where('roster')} at http://{args.host}:{args.port}/", file=sys.stderr)
     if not store.list():
+        how = f"--roster {path}" if team.store.where("roster") == str(path) else f"--team {team.roster.id}"
         print(f"rota: no editors yet. To edit the roster on the page, create one:\n"
-              f"    rota user add you@example.gov --roster {path}", file=sys.stderr)
+              f"    rota user add you@example.gov {how}", file=sys.stderr)
     app.run(host=args.host, port=args.port, threaded=True, load_dotenv=False)
     return 0
 
@@ -470,6 +485,49 @@ def cmd_user_remove(args, now, settings) -> int:
 def cmd_user_list(args, now, settings) -> int:
     for editor in _editor_store(args, settings).list():
         print(f"{editor.name} <{editor.email}>")
+    return 0
+
+
+def cmd_import(args, now, settings) -> int:
+    from scheduler.roster import rosterfile
+    from scheduler.store.folder import open_folder
+    from scheduler.store.opening import open_database
+
+    folder = open_folder(roster_path(args, settings), editors=settings.editors)
+    roster = rosterfile.load(folder).roster  # only a roster rota can read moves in
+    if args.team and args.team != roster.id:
+        raise RotaError(f"--team {args.team}: the roster {folder.where('roster')} is the team {roster.id!r}; "
+                        "a team moves in under its own id")
+    db = open_database(settings, roster.id)
+    from scheduler.store.dbimport import import_folder
+
+    counts = import_folder(folder, db, roster.name, now)
+    print(f"Imported {folder.where('roster')} as the team {roster.id!r}: the roster, "
+          + ", ".join(f"{n} {part}" for part, n in counts.items()) + ".")
+    return 0
+
+
+def cmd_export(args, now, settings) -> int:
+    data = open_store(args, settings).read_roster()
+    if args.output:
+        from scheduler.store.atomicfile import write_atomic
+
+        write_atomic(Path(args.output), data)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return 0
+
+
+def cmd_history(args, now, settings) -> int:
+    store = open_store(args, settings)
+    history = getattr(store, "history", None)
+    if history is None:
+        raise RotaError(f"{store.where('roster')}: the folder store keeps only the current roster; its history "
+                        "is in git (rota history lists versions kept in a database)")
+    for v in history():
+        print(f"{v['number']:>4}  {v['saved_at']:%Y-%m-%d %H:%M:%S} UTC  {v['saved_by']}  {v['description']}")
     return 0
 
 

@@ -30,6 +30,7 @@ class Settings:
     public_url: str | None = None  # ROTA_PUBLIC_URL: the page's address, for links in feeds and notices
     private: bool = False  # ROTA_PRIVATE: the page only for signed-in editors
     editors: str | None = None  # ROTA_EDITORS: the editors file, instead of the one beside the roster
+    team: str | None = None  # ROTA_TEAM: with a database, the team's id when --team is not given
     secret_key_text: str | None = field(default=None, repr=False)  # ROTA_SECRET_KEY
     trusted_proxies_text: str = "0"  # ROTA_TRUSTED_PROXIES
     connect_timeout_text: str | None = None  # ROTA_CONNECT_TIMEOUT
@@ -51,6 +52,7 @@ class Settings:
             public_url=env.get("ROTA_PUBLIC_URL"),
             private=env.get("ROTA_PRIVATE", "") in ("1", "true", "yes"),
             editors=env.get("ROTA_EDITORS"),
+            team=env.get("ROTA_TEAM"),
             secret_key_text=env.get("ROTA_SECRET_KEY"),
             trusted_proxies_text=env.get("ROTA_TRUSTED_PROXIES", "0"),
             connect_timeout_text=env.get("ROTA_CONNECT_TIMEOUT"),

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 
 from scheduler.errors import RotaError
 from scheduler.store.base import Store
-from scheduler.store.folder import open_folder
+from scheduler.store.opening import open_store
 from scheduler.store.signincounts import Policy
 from scheduler.team import Team
 
@@ -52,7 +52,8 @@ class TeamCache:
 
 class State:
     def __init__(self, app: Flask):
-        self.store = open_folder(app.config["ROSTER"], editors=app.config["EDITORS"])
+        self.store = open_store(app.config["SETTINGS"], app.config["ROSTER"], app.config.get("TEAM"),
+                                editors=app.config["EDITORS"])
         self.teams = TeamCache(self.store)
         self.editors = self.store.editors()
         self.feeds: dict = {}  # (scope, window, files) -> rendered feed
