@@ -26,7 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from scheduler.core.model import Record, RecordedStint
 from scheduler.errors import RotaError, StaleVersion
@@ -36,7 +36,7 @@ from scheduler.store.base import Store, version_of
 from scheduler.store.dbschema import (audit_entries, editors as editors_table, handoff_notices, locks,
                                       record_stints, roster_versions, signin_failures, teams, ticket_counts)
 from scheduler.store.dburl import redacted
-from scheduler.store.editors import _DUMMY_HASH, MIN_PASSWORD, Editor
+from scheduler.store.editors import _DUMMY_HASH, Editor, checked_credentials
 from scheduler.store.filelock import Busy, locked
 from scheduler.store.signincounts import Key, Policy, Unavailable, _hash
 
@@ -389,12 +389,7 @@ class DatabaseEditors:
 
     @_guarded
     def add(self, email: str, password: str, name: str | None = None) -> Editor:
-        email = email.strip().lower()
-        if "@" not in email:
-            raise RotaError(f"{email!r} is not an email address")
-        if len(password) < MIN_PASSWORD:
-            raise RotaError(f"the password must have at least {MIN_PASSWORD} characters")
-        hashed = generate_password_hash(password)
+        email, hashed = checked_credentials(email, password)
         e = editors_table.c
         insert = self.store._insert(editors_table).values(team_id=self.store.team_id, email=email,
                                                           name=name or email, password_hash=hashed, generation=0)

@@ -61,12 +61,7 @@ class EditorStore:
         return [_editor(email, e) for email, e in sorted(self._load().items())]
 
     def add(self, email: str, password: str, name: str | None = None) -> Editor:
-        email = email.strip().lower()
-        if "@" not in email:
-            raise RotaError(f"{email!r} is not an email address")
-        if len(password) < MIN_PASSWORD:
-            raise RotaError(f"the password must have at least {MIN_PASSWORD} characters")
-        hashed = generate_password_hash(password)
+        email, hashed = checked_credentials(email, password)
         with self._lock():
             editors = self._load()
             old = editors.get(email, {})
@@ -107,6 +102,17 @@ class EditorStore:
     def get(self, email: str) -> Editor | None:
         entry = self._load().get(email)
         return _editor(email, entry) if entry else None
+
+
+def checked_credentials(email: str, password: str) -> tuple[str, str]:
+    """The editor's email as kept (lower-case) and the password's hash, or
+    the reason either is refused: the same rules for every store."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise RotaError(f"{email!r} is not an email address")
+    if len(password) < MIN_PASSWORD:
+        raise RotaError(f"the password must have at least {MIN_PASSWORD} characters")
+    return email, generate_password_hash(password)
 
 
 def _editor(email: str, entry: dict) -> Editor:
