@@ -33,8 +33,8 @@ LEEWAY = timedelta(minutes=5)
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     now = pendulum.now("UTC")  # the only clock read; everything below takes it as a value
-    settings = Settings.from_env()  # the only read of the environment, likewise
     try:
+        settings = Settings.from_env()  # the only read of the environment, likewise
         return args.run(args, now, settings)
     except RotaError as e:
         print(f"rota: {e}", file=sys.stderr)

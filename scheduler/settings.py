@@ -9,6 +9,11 @@ A value that can be wrong (a timeout, the secret key, the proxy count) is
 checked here, when it is asked for: a misconfigured Google timeout does not
 stop `rota who`, and the command that needs it fails in one line, exit 2.
 Secrets never appear in a repr, so not in a traceback or a log either.
+
+On Cloud Foundry the same names may come from a bound user-provided service
+(`scheduler.servicesecrets`); a variable set in the environment wins. A
+`VCAP_SERVICES` that cannot be read is refused here, in one line: which
+secrets apply is unknown until it is fixed.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from scheduler import servicesecrets
 from scheduler.errors import ConfigError
 from scheduler.store import dburl
 from scheduler.sync.retry import CONNECT_TIMEOUT, MAX_TIMEOUT, READ_TIMEOUT, Timeouts
@@ -40,6 +46,9 @@ class Settings:
     zendesk_api_token: str | None = field(default=None, repr=False)  # ZENDESK_API_TOKEN
     zendesk_oauth_token: str | None = field(default=None, repr=False)  # ZENDESK_OAUTH_TOKEN
     google_credentials: str | None = None  # GOOGLE_APPLICATION_CREDENTIALS: a key file's path
+    # GOOGLE_SERVICE_ACCOUNT_JSON: the key itself, used over the file; and where it came from, for errors
+    google_key_json: str | None = field(default=None, repr=False)
+    google_key_source: str = servicesecrets.GOOGLE_KEY
     google_api_endpoint: str | None = None  # ROTA_GOOGLE_API_ENDPOINT (tests, proxies)
     slack_webhook_url: str | None = field(default=None, repr=False)  # SLACK_WEBHOOK_URL: the URL is the secret
     # ROTA_DATABASE_URL, DATABASE_URL and VCAP_SERVICES as set (they hold passwords): see `database_url`
@@ -47,6 +56,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        given = env
+        env, service = servicesecrets.with_service_secrets(given)
+        google_key_source = servicesecrets.GOOGLE_KEY
+        if servicesecrets.GOOGLE_KEY not in given and servicesecrets.GOOGLE_KEY in env:
+            google_key_source = f"the {service} service's {servicesecrets.GOOGLE_KEY}"
         return cls(
             roster=env.get("ROTA_ROSTER"),
             public_url=env.get("ROTA_PUBLIC_URL"),
@@ -62,6 +76,8 @@ class Settings:
             zendesk_api_token=env.get("ZENDESK_API_TOKEN"),
             zendesk_oauth_token=env.get("ZENDESK_OAUTH_TOKEN"),
             google_credentials=env.get("GOOGLE_APPLICATION_CREDENTIALS"),
+            google_key_json=env.get(servicesecrets.GOOGLE_KEY),
+            google_key_source=google_key_source,
             google_api_endpoint=env.get("ROTA_GOOGLE_API_ENDPOINT"),
             slack_webhook_url=env.get("SLACK_WEBHOOK_URL"),
             database_env={name: env[name] for name in (*dburl.ENV_NAMES, "VCAP_SERVICES") if name in env},

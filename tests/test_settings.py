@@ -1,6 +1,8 @@
 """The environment, read once into `Settings`: names unchanged, secrets kept
 out of reprs, bad values refused in one line when they are needed."""
 
+import json
+
 import pytest
 
 from scheduler.errors import RotaError
@@ -54,3 +56,91 @@ def test_a_bad_value_is_refused_when_it_is_asked_for(name, value, message):
     with pytest.raises(RotaError) as refused:
         s.timeouts, s.trusted_proxies, s.secret_key
     assert str(refused.value).startswith(message)
+
+
+# -- secrets from a Cloud Foundry user-provided service -------------------------------------------
+
+def vcap(*user_provided, rds=True) -> str:
+    services = {"user-provided": list(user_provided)}
+    if rds:
+        services["aws-rds"] = [{"name": "rota-db", "label": "aws-rds", "plan": "micro-psql",
+                                "credentials": {"uri": "postgres://u:rds-s3cret@rds.internal:5432/rota"}}]
+    return json.dumps(services)
+
+
+def cups(name="rota-secrets", **credentials) -> dict:
+    return {"name": name, "label": "user-provided", "credentials": credentials}
+
+
+SECRETS = cups(ZENDESK_EMAIL="bot@agency.gov", ZENDESK_API_TOKEN="zd-s3cret", ZENDESK_URL="https://agency.zendesk.com",
+               SLACK_WEBHOOK_URL="https://hooks.slack.com/services/T0/B0/hook-s3cret", ROTA_SECRET_KEY="k" * 40,
+               ROTA_TRUSTED_PROXIES=2, ROTA_PRIVATE=True,
+               GOOGLE_SERVICE_ACCOUNT_JSON={"type": "service_account", "private_key": "key-s3cret"})
+
+
+def test_a_bound_secrets_service_supplies_the_environments_names():
+    s = Settings.from_env({"VCAP_SERVICES": vcap(SECRETS, cups("log-drain", syslog_drain_url="syslog://x"))})
+    assert (s.zendesk_email, s.zendesk_api_token, s.zendesk_url) == (
+        "bot@agency.gov", "zd-s3cret", "https://agency.zendesk.com")
+    assert s.slack_webhook_url.endswith("hook-s3cret") and s.secret_key == "k" * 40
+    assert (s.trusted_proxies, s.private) == (2, True)  # JSON numbers and booleans read as their text
+    assert json.loads(s.google_key_json)["private_key"] == "key-s3cret"  # a key object, accepted as it is
+    assert s.google_key_source == "the rota-secrets service's GOOGLE_SERVICE_ACCOUNT_JSON"
+    assert s.database_url == "postgresql+psycopg://u:rds-s3cret@rds.internal:5432/rota?sslmode=require"
+
+
+def test_the_environment_wins_over_the_service():
+    s = Settings.from_env({"VCAP_SERVICES": vcap(SECRETS), "ZENDESK_API_TOKEN": "from-env",
+                           "GOOGLE_SERVICE_ACCOUNT_JSON": "{}", "ROTA_TRUSTED_PROXIES": "1"})
+    assert (s.zendesk_api_token, s.zendesk_email, s.trusted_proxies) == ("from-env", "bot@agency.gov", 1)
+    assert (s.google_key_json, s.google_key_source) == ("{}", "GOOGLE_SERVICE_ACCOUNT_JSON")
+
+
+def test_the_only_user_provided_service_or_the_one_named():
+    only = Settings.from_env({"VCAP_SERVICES": vcap(cups("team-secrets", ZENDESK_EMAIL="only@agency.gov"))})
+    assert only.zendesk_email == "only@agency.gov"
+    env = {"VCAP_SERVICES": vcap(cups("a", ZENDESK_EMAIL="a@agency.gov"), cups("b", ZENDESK_EMAIL="b@agency.gov")),
+           "ROTA_SECRETS_SERVICE": "b"}
+    assert Settings.from_env(env).zendesk_email == "b@agency.gov"
+    assert Settings.from_env({"VCAP_SERVICES": vcap(rds=True)}).zendesk_email is None  # none bound: no secrets
+
+
+def test_a_service_cannot_say_which_services_there_are():
+    s = Settings.from_env({"VCAP_SERVICES": vcap(cups(VCAP_SERVICES="{}"))})
+    assert s.database_url.startswith("postgresql+psycopg://u:rds-s3cret@rds.internal")  # VCAP_SERVICES kept
+    s = Settings.from_env({"VCAP_SERVICES": vcap(cups(ROTA_DATABASE_URL="sqlite:///rota.db"))})
+    assert s.database_url == "sqlite:///rota.db"  # but a database URL is a secret like the others
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"VCAP_SERVICES": "{not json"}, "VCAP_SERVICES is not valid JSON (Expecting property name"),
+    ({"VCAP_SERVICES": vcap(cups("a", ZENDESK_API_TOKEN="zd-s3cret"), cups("b"))},
+     "VCAP_SERVICES: 2 user-provided services are bound ('a', 'b') and none is named 'rota-secrets'; "
+     "say which holds rota's secrets with ROTA_SECRETS_SERVICE"),
+    ({"VCAP_SERVICES": vcap(cups("a", ZENDESK_API_TOKEN="zd-s3cret")), "ROTA_SECRETS_SERVICE": "rota-prod"},
+     "ROTA_SECRETS_SERVICE: no user-provided service named 'rota-prod' is bound (bound: 'a')"),
+    ({"VCAP_SERVICES": vcap(cups(ZENDESK_API_TOKEN=["zd-s3cret"]))},
+     "VCAP_SERVICES: the user-provided service 'rota-secrets': ZENDESK_API_TOKEN is a JSON array, not a text value"),
+])
+def test_an_unusable_service_is_one_line_without_its_secrets(env, message):
+    with pytest.raises(RotaError) as refused:
+        Settings.from_env(env)
+    assert str(refused.value).startswith(message)
+    assert "s3cret" not in str(refused.value)
+
+
+def test_the_cli_says_an_unusable_service_in_one_line(monkeypatch, capsys):
+    from scheduler.cli import main
+
+    monkeypatch.setenv("VCAP_SERVICES", vcap(cups(ZENDESK_API_TOKEN={"token": "zd-s3cret"})))
+    assert main(["who"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("rota: VCAP_SERVICES: the user-provided service 'rota-secrets': ZENDESK_API_TOKEN is a JSON "
+                   "object, not a text value\n")
+
+
+def test_no_secret_from_the_service_shows_in_the_repr():
+    shown = repr(Settings.from_env({"VCAP_SERVICES": vcap(SECRETS)}))
+    assert "bot@agency.gov" in shown
+    for secret in ("k" * 40, "zd-s3cret", "hook-s3cret", "key-s3cret", "rds-s3cret"):
+        assert secret not in shown

@@ -275,7 +275,8 @@ def test_missing_credentials_or_settings_are_one_clear_line(roster_dir, monkeypa
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     assert main(["sync", "gcal", "--roster", str(path)]) == 2
     assert capsys.readouterr().err == (
-        "rota: Google credentials missing: set GOOGLE_APPLICATION_CREDENTIALS to a service account key file\n")
+        "rota: Google credentials missing: set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, "
+        "or GOOGLE_SERVICE_ACCOUNT_JSON to its contents\n")
     path.write_text(yaml_text(team(*NAMES)))
     assert main(["sync", "gcal", "--roster", str(path)]) == 2
     assert "the roster has no google: section" in capsys.readouterr().err
@@ -413,3 +414,25 @@ def test_two_rosters_in_one_calendar_never_touch_each_others_events(google, rost
     google.forbid_writes()
     assert run_other() == 0 and run_ops() == 0 and google.violations == []
     assert len(live(google)) == len(desired(ops)) + len(desired(other))
+
+
+def test_the_key_as_json_text_is_used_instead_of_a_file(google, roster_dir, monkeypatch, capsys):
+    # Cloud Foundry has nowhere to put a key file: the key itself comes in the environment
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/key.json")
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", json.dumps(google.service_account_info()))
+    path = write_roster(roster_dir)
+    assert main(["sync", "gcal", "--roster", str(path), "--from", "2027-01-04", "--weeks", "2", "--apply"]) == 0
+    assert len(live(google)) > 10 and google.tokens_issued[0]["iss"] == google.service_account_info()["client_email"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"type": "service_account", "private_key": "-----BEGIN s3cret', "is not valid JSON (Unterminated string"),
+    ('{"type": "service_account", "private_key": "s3cret"}', "is not a service account key (ValueError)"),
+    ('["s3cret"]', "is not a service account key (TypeError)"),
+])
+def test_a_bad_key_in_json_is_one_line_naming_the_variable(roster_dir, monkeypatch, capsys, text, message):
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_JSON", text)
+    assert main(["sync", "gcal", "--roster", str(write_roster(roster_dir))]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rota: GOOGLE_SERVICE_ACCOUNT_JSON {message}") and err.count("\n") == 1
+    assert "s3cret" not in err

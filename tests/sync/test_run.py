@@ -233,3 +233,16 @@ def test_a_missing_group_is_a_warning_not_a_failure(world, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "group 'Tier 2' skipped: Zendesk has no group named 'Tier 2'" in out
     assert "No ticket breaks the support rules" in out
+
+
+def test_secrets_from_a_bound_user_provided_service_drive_the_whole_run(world, run):
+    # cloud.gov: `cf cups rota-secrets -p '{...}'`, the Google key pasted in as the object Google hands out
+    secrets = {name: world.env[name] for name in ("ZENDESK_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN",
+                                                  "SLACK_WEBHOOK_URL")}
+    secrets["GOOGLE_SERVICE_ACCOUNT_JSON"] = world.google.service_account_info()
+    vcap = {"user-provided": [{"name": "rota-secrets", "label": "user-provided", "credentials": secrets}]}
+    env = {"VCAP_SERVICES": json.dumps(vcap), "ROTA_GOOGLE_API_ENDPOINT": world.env["ROTA_GOOGLE_API_ENDPOINT"],
+           "ROTA_PUBLIC_URL": world.env["ROTA_PUBLIC_URL"]}
+    assert run(env=env) == 0, run.output
+    assert group_names(world.zd) == ["Bob", "Cy"] and len(world.slack.messages) == 1
+    assert world.google.events[CALENDAR] and world.google.tokens_issued

@@ -24,8 +24,9 @@ The contract the sync relies on:
   the Calendar API or the token server, host and port); an unreachable
   token server is never reported as a refused service account; a 404 on
   the calendar says it may not be shared with the service account;
-* credentials: a service account key from GOOGLE_APPLICATION_CREDENTIALS,
-  acting as `delegate` when domain-wide delegation is set up (needed to
+* credentials: a service account key, as JSON text in
+  GOOGLE_SERVICE_ACCOUNT_JSON (Cloud Foundry has no place for a key file)
+  or else in the file GOOGLE_APPLICATION_CREDENTIALS names, acting as `delegate` when domain-wide delegation is set up (needed to
   invite attendees). ROTA_GOOGLE_API_ENDPOINT points the client elsewhere
   (tests, staging); the batch URI is derived from it, because
   `new_batch_http_request()` would always post to Google's own.
@@ -406,11 +407,34 @@ def batch_uri(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/batch/calendar/v3"
 
 
+def service_account_credentials(settings, delegate: str | None):
+    """The service account in `settings`: GOOGLE_SERVICE_ACCOUNT_JSON, else the key file."""
+    if settings.google_key_json is not None:
+        return credentials_from_json(settings.google_key_json, settings.google_key_source, delegate)
+    return credentials_from_file(settings.google_credentials, delegate)
+
+
+def credentials_from_json(text: str, source: str, delegate: str | None):
+    """The service account whose key is the JSON `text`; errors name `source`, never the key."""
+    try:
+        info = json.loads(text)
+    except ValueError as e:
+        raise ConfigError(f"{source} is not valid JSON ({e.msg} at character {e.pos}); "
+                          "it should be a service account key file's contents") from None
+    try:
+        if not isinstance(info, dict):
+            raise TypeError("not an object")
+        creds = _service_account(info)
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{source} is not a service account key ({type(e).__name__})") from None
+    return creds.with_subject(delegate) if delegate else creds
+
+
 def credentials_from_file(path: str | None, delegate: str | None):
     """The service account whose key file is at `path` (GOOGLE_APPLICATION_CREDENTIALS)."""
     if not path:
         raise ConfigError("Google credentials missing: set GOOGLE_APPLICATION_CREDENTIALS "
-                                "to a service account key file")
+                          "to a service account key file, or GOOGLE_SERVICE_ACCOUNT_JSON to its contents")
     try:
         with open(path, encoding="utf-8") as key_file:
             info = json.load(key_file)

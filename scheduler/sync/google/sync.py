@@ -32,7 +32,7 @@ from scheduler.core.events import slug
 from scheduler.core.model import GoogleSettings
 from scheduler.errors import ConfigError
 from scheduler.settings import Settings
-from scheduler.sync.google.client import CalendarClient, credentials_from_file
+from scheduler.sync.google.client import CalendarClient, service_account_credentials
 from scheduler.sync.retry import Patience, with_timeouts
 from scheduler.sync.syncresult import SyncResult
 from scheduler.team import Team
@@ -48,7 +48,7 @@ def settings_of(team: Team) -> GoogleSettings:
 
 def client_from_settings(team: Team, settings: Settings, patience: Patience | None = None) -> CalendarClient:
     google = settings_of(team)
-    credentials = credentials_from_file(settings.google_credentials, google.delegate)
+    credentials = service_account_credentials(settings, google.delegate)
     return CalendarClient(google.calendar_id, credentials, endpoint=settings.google_api_endpoint,
                           patience=with_timeouts(patience, settings), send_updates=google.send_updates)
 
