@@ -125,6 +125,9 @@ def _safety_net(app: Flask) -> None:
         problems = [str(p) for p in error.errors] if isinstance(error, RosterInvalid) else [str(error)]
         if request.blueprint == "feeds":  # calendar clients show no page: say it in text
             return _text(503, "This feed is unavailable until this is fixed:\n" + "\n".join(problems))
+        if getattr(error, "store_unavailable", False):
+            return _page(503, "The store is unavailable", "rota keeps its roster and record in a database that "
+                         "did not answer; this page comes back as soon as it does:", problems)
         if isinstance(error, (RosterInvalid, FileError)):
             return _page(503, "The roster cannot be read", "This page comes back as soon as the file is fixed "
                          "(rota check lists every problem):", problems)

@@ -51,22 +51,57 @@ class TeamCache:
 
 
 class State:
+    """The store is opened when the app starts or, when the database cannot
+    be reached then, at the first request that needs it: an app started
+    while its database is down answers 503 until it is back, instead of
+    failing to start."""
+
     def __init__(self, app: Flask):
-        self.store = open_store(app.config["SETTINGS"], app.config["ROSTER"], app.config.get("TEAM"),
-                                editors=app.config["EDITORS"])
-        self.teams = TeamCache(self.store)
-        self.editors = self.store.editors()
+        self._app = app
+        self._opened: tuple | None = None
+        self._opening = threading.Lock()
         self.feeds: dict = {}  # (scope, window, files) -> rendered feed
-        client, account = app.config["SIGNIN_LIMIT"], app.config["SIGNIN_ACCOUNT_LIMIT"]
-        self.signin_failures = self.store.signin_failures(
-            {"client": Policy(client[0], client[1], client[1], client[1]),
-             "account": Policy(*account), "device": Policy(*account)},
-            max_entries=app.config["SIGNIN_TABLE_SIZE"])
         # Each password check takes about 32 MiB (scrypt) for a moment: this
         # many at once per process, and the others are refused at once.
         self.hashing = threading.BoundedSemaphore(app.config["SIGNIN_CONCURRENCY"])
         self.tickets = TicketPanel(app.logger)
         self.lock = threading.Lock()
+        try:
+            self._open()
+        except RotaError as e:
+            if not getattr(e, "store_unavailable", False):
+                raise
+            app.logger.error("starting without the store: %s", e)
+
+    def _open(self) -> tuple:
+        with self._opening:
+            if self._opened is None:
+                app = self._app
+                store = open_store(app.config["SETTINGS"], app.config["ROSTER"], app.config.get("TEAM"),
+                                   editors=app.config["EDITORS"])
+                client, account = app.config["SIGNIN_LIMIT"], app.config["SIGNIN_ACCOUNT_LIMIT"]
+                failures = store.signin_failures(
+                    {"client": Policy(client[0], client[1], client[1], client[1]),
+                     "account": Policy(*account), "device": Policy(*account)},
+                    max_entries=app.config["SIGNIN_TABLE_SIZE"])
+                self._opened = (store, TeamCache(store), store.editors(), failures)
+            return self._opened
+
+    @property
+    def store(self) -> Store:
+        return self._open()[0]
+
+    @property
+    def teams(self) -> TeamCache:
+        return self._open()[1]
+
+    @property
+    def editors(self):
+        return self._open()[2]
+
+    @property
+    def signin_failures(self):
+        return self._open()[3]
 
 
 def init_app(app: Flask) -> None:

@@ -31,6 +31,7 @@ class DatabaseUnavailable(RotaError):
     """The database could not be reached or did not answer."""
 
     exit_code = 1
+    store_unavailable = True  # the page says so (web), without importing this module
 
 
 def create_engine(url: str) -> sa.Engine:
