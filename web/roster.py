@@ -111,5 +111,15 @@ def _page(team, error: EditError | None = None, kind: str = "", fields: dict | N
         "roster.html", roster=roster, version=team.roster_file.version, today=today,
         upcoming=upcoming, absences=absences, overrides=overrides, error=error, kind=kind,
         fields=fields or {}, stale=stale, in_a_week=today + timedelta(days=7),
-        current=current, coverable=coverable,
+        current=current, coverable=coverable, changes=_recent_changes(team.store),
     )
+
+
+RECENT_CHANGES = 10
+
+
+def _recent_changes(store) -> list[dict] | None:
+    """The last saved versions, newest first; None where the store keeps only the
+    current roster (the folder store: its history is in git)."""
+    history = getattr(store, "history", None)
+    return None if history is None else history()[-RECENT_CHANGES:][::-1]
