@@ -74,6 +74,9 @@ class State:
             app.logger.error("starting without the store: %s", e)
 
     def _open(self) -> tuple:
+        opened = self._opened
+        if opened is not None:  # every request asks: no lock once the store is open
+            return opened
         with self._opening:
             if self._opened is None:
                 app = self._app

@@ -159,7 +159,7 @@ def test_wiping_every_working_directory_loses_nothing(deployment):
 
 def test_the_next_run_converges_after_the_server_restarts(postgres_server, postgres_url, _postgres_admin, tmp_path,
                                                           monkeypatch):
-    ctl = postgres_server.ctl or os.environ.get("ROTA_TEST_POSTGRES_CTL")
+    ctl = postgres_server.ctl  # $ROTA_TEST_POSTGRES_CTL, or the cluster's own when the tests started it
     if not ctl:
         pytest.skip("ROTA_TEST_POSTGRES_CTL is not set: no way to restart the server")
     engine = dbengine.create_engine(postgres_url)
