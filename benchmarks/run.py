@@ -121,13 +121,24 @@ def bench_feed() -> None:
     report(f"52-week team feed built ({count} events, {len(data) // 1024} KiB)", median, best, 0.100)
 
 
-def bench_who() -> None:
+def bench_who(db: Database | None = None) -> None:
+    import os
+
     script = Path(sys.executable).parent / "rota"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "scheduler.cli"]
-    command += ["who", "--roster", str(REPO / "rosters" / "example.yaml")]
-    subprocess.run(command, check=True, capture_output=True)  # warm the OS file cache and the holiday cache
-    median, best = measure(10, lambda: subprocess.run(command, check=True, capture_output=True))
-    report("`rota who` as a whole process", median, best, 0.5, unit="s")
+    env = os.environ
+    if db:
+        env = {**os.environ, "ROTA_DATABASE_URL": db.team("who", REPO / "rosters" / "example.yaml")}
+        command += ["who"]
+    else:
+        command += ["who", "--roster", str(REPO / "rosters" / "example.yaml")]
+    run = lambda: subprocess.run(command, check=True, capture_output=True, env=env)  # noqa: E731
+    run()  # warm the OS file cache and the holiday cache
+    median, best = measure(10, run)
+    if db:
+        report("`rota who` as a whole process (PostgreSQL)", median, best, 0.8, unit="s")
+    else:
+        report("`rota who` as a whole process", median, best, 0.5, unit="s")
 
 
 def bench_hostile_rosters() -> None:
@@ -234,10 +245,17 @@ def bench_gcal_requests() -> None:
         print(f"      ({len(calls)} HTTP requests in all: {len(calls) - len(lists)} token request(s) and the lists)")
 
 
-def bench_page() -> None:
+def bench_page(db: Database | None = None) -> None:
+    import os
+
+    from scheduler.settings import Settings
     from web import create_app
 
-    app = create_app({"ROSTER": str(REPO / "rosters" / "example.yaml"), "SECRET_KEY": "benchmark"})
+    env = dict(os.environ)
+    if db:
+        env["ROTA_DATABASE_URL"] = db.team("page", REPO / "rosters" / "example.yaml")
+    app = create_app({"ROSTER": str(REPO / "rosters" / "example.yaml"), "SECRET_KEY": "benchmark"},
+                     settings=Settings.from_env(env))
     client = app.test_client()
     assert client.get("/").status_code == 200  # the first request reads the roster
 
@@ -245,7 +263,7 @@ def bench_page() -> None:
         assert client.get("/").status_code == 200
 
     median, best = measure(50, get)
-    report("`/` in-process (Flask test client)", median, best, 0.020)
+    report("`/` in-process (Flask test client)" + (" (PostgreSQL)" if db else ""), median, best, 0.020)
 
 
 def bench_page_with_zendesk_hung() -> None:
@@ -357,7 +375,7 @@ def _hammer(args: tuple[int, str, int]) -> int:
     return ok
 
 
-def bench_feed_server() -> None:
+def bench_feed_server(db: Database | None = None) -> None:
     """The team feed, cached, under gunicorn on loopback: requests per second."""
     import multiprocessing
     import os
@@ -379,6 +397,8 @@ def bench_feed_server() -> None:
         from web.feeds import token
 
         path = f"/feeds/team/{token('team')}.ics"
+    if db:
+        env["ROTA_DATABASE_URL"] = db.team("feed", REPO / "rosters" / "example.yaml")
     server = subprocess.Popen(
         [str(gunicorn), "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning", "web:create_app()"],
@@ -403,13 +423,15 @@ def bench_feed_server() -> None:
         server.wait(timeout=10)
     rate = ok / elapsed
     good = ok == clients * each and rate >= 500
-    results.append(("team feed under gunicorn", rate, 500, "PASS" if good else "FAIL"))
-    print(f"{'PASS' if good else 'FAIL'}  team feed, cached, under gunicorn (2 workers x 8 threads) on loopback: "
+    where = " (PostgreSQL)" if db else ""
+    results.append(("team feed under gunicorn" + where, rate, 500, "PASS" if good else "FAIL"))
+    print(f"{'PASS' if good else 'FAIL'}  team feed, cached, under gunicorn (2 workers x 8 threads) on loopback"
+          f"{where}: "
           f"{rate:.0f} requests/s ({ok} of {clients * each} answered 200, {clients} client processes on the same "
           f"2 cores; target >= 500)")
 
 
-def bench_run_job() -> None:
+def bench_run_job(db: Database | None = None) -> None:
     """`rota run --apply` with nothing to do, as a whole process, against the fakes."""
     import os
     import tempfile
@@ -437,9 +459,13 @@ def bench_run_job() -> None:
         env = {**os.environ, "ZENDESK_URL": zd.url, "ZENDESK_EMAIL": zd.email, "ZENDESK_API_TOKEN": zd.token,
                "GOOGLE_APPLICATION_CREDENTIALS": str(google.write_key_file(Path(tmp) / "key.json")),
                "ROTA_GOOGLE_API_ENDPOINT": google.url + "/calendar/v3/", "SLACK_WEBHOOK_URL": slack.url}
+        where = ["--roster", str(path)]
+        if db:
+            env["ROTA_DATABASE_URL"] = db.team("run", path)
+            where = []
 
         def rota_run(at: str) -> subprocess.CompletedProcess:
-            return subprocess.run([str(script), "run", "--roster", str(path), "--apply", "--at", at],
+            return subprocess.run([str(script), "run", *where, "--apply", "--at", at],
                                   env=env, capture_output=True, text=True)
 
         first = rota_run("2021-01-11T09:05:00-05:00")  # the handoff: does the work
@@ -452,10 +478,82 @@ def bench_run_job() -> None:
         runs = 7  # the five measured, the one above, and the check
         zd_calls, g_calls = len(zd.requests) // runs, len(google.http_requests()) // runs
         writes = len(zd.writes()) + len(google.writes()) + len(slack.requests)
-        report("`rota run --apply` with nothing to do, whole process", median, best, 1.0, unit="s")
-        count("write requests in those runs", writes, 0, "writes")
+        label = " (PostgreSQL)" if db else ""
+        report("`rota run --apply` with nothing to do, whole process" + label, median, best, 1.0, unit="s")
+        count("write requests in those runs" + label, writes, 0, "writes")
         print(f"      (per run: {zd_calls} Zendesk requests, {g_calls} Google requests (token and lists), "
               f"0 Slack; it said: {last.stdout.strip()!r})")
+
+
+class Database:
+    """A throwaway PostgreSQL server ($ROTA_TEST_POSTGRES_URL, else a cluster of
+    scripts/postgres-cluster), with a fresh database per team."""
+
+    def __init__(self, url: str) -> None:
+        head, _, query = url.partition("?")
+        self.url = url if "sslmode=" in query else f"{url}{'&' if query else '?'}sslmode=disable"
+
+    def team(self, name: str, roster: Path) -> str:
+        """A URL to a new database `rota_bench_<name>` holding the team of `roster`."""
+        import os
+
+        import sqlalchemy as sa
+
+        head, _, query = self.url.partition("?")
+        url = f"{head.rsplit('/', 1)[0]}/rota_bench_{name}?{query}"
+        admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 10})
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "rota_bench_{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "rota_bench_{name}"'))
+        admin.dispose()
+        script = Path(sys.executable).parent / "rota"
+        env = {**os.environ, "ROTA_DATABASE_URL": url}
+        for args in (["db", "upgrade"], ["import", "--roster", str(roster)]):
+            done = subprocess.run([str(script), *args], env=env, capture_output=True, text=True, timeout=120)
+            if done.returncode != 0:
+                raise SystemExit(f"rota {' '.join(args)} failed: {done.stdout}{done.stderr}")
+        return url
+
+
+def bench_database() -> None:
+    """The page, the feed, `rota run` and `rota who` again, over PostgreSQL on loopback."""
+    import glob
+    import os
+    import shutil
+    import tempfile
+
+    try:
+        import sqlalchemy  # noqa: F401
+    except ImportError:
+        print("SKIP  PostgreSQL: the database store is not installed (pip install '.[db]')")
+        return
+    url = os.environ.get("ROTA_TEST_POSTGRES_URL")
+    directory = None
+    if not url:
+        if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+            print("SKIP  PostgreSQL: it is not installed (Debian's postgresql) and ROTA_TEST_POSTGRES_URL is unset")
+            return
+        # Not under a private temporary directory: as root the cluster belongs to the postgres user.
+        directory = tempfile.mkdtemp(prefix="rota-bench-postgres.")
+        os.chmod(directory, 0o755)
+    cluster = REPO / "scripts" / "postgres-cluster"
+    try:
+        if directory:
+            started = subprocess.run([str(cluster), "start", directory], capture_output=True, text=True,
+                                     timeout=180, stdin=subprocess.DEVNULL)
+            if started.returncode != 0:
+                print(f"SKIP  PostgreSQL: scripts/postgres-cluster could not start it: {started.stderr.strip()}")
+                return
+            url = started.stdout.strip()
+        db = Database(url)
+        bench_page(db)
+        bench_feed_server(db)
+        bench_run_job(db)
+        bench_who(db)
+    finally:
+        if directory:
+            subprocess.run([str(cluster), "stop", directory], capture_output=True, timeout=60)
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def main() -> int:
@@ -471,6 +569,7 @@ def main() -> int:
     bench_zendesk_requests()
     bench_gcal_requests()
     bench_run_job()
+    bench_database()
     failed = [r for r in results if r[3] == "FAIL"]
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
