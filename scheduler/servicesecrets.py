@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from scheduler import vcap
 from scheduler.errors import ConfigError
 
 SERVICE_NAME_VARIABLE = "ROTA_SECRETS_SERVICE"
@@ -42,19 +43,10 @@ def with_service_secrets(env: Mapping[str, str]) -> tuple[Mapping[str, str], str
 
 def service_credentials(env: Mapping[str, str]) -> tuple[str | None, dict[str, str]]:
     """The secrets service's name and its credentials as environment values (None, {} when none is bound)."""
-    vcap = env.get("VCAP_SERVICES", "").strip()
-    if not vcap:
+    services = vcap.bound(env, LABEL)
+    if not services:
         return None, {}
-    try:
-        services = json.loads(vcap)
-    except ValueError as e:
-        raise ConfigError(f"VCAP_SERVICES is not valid JSON ({e.msg} at character {e.pos})") from None
-    if not isinstance(services, dict):
-        raise ConfigError("VCAP_SERVICES is not a JSON object of service lists")
-    bound = services.get(LABEL) or []
-    if not isinstance(bound, list):
-        raise ConfigError(f"VCAP_SERVICES: {LABEL} is not a list of services")
-    service = _the_service(bound, env.get(SERVICE_NAME_VARIABLE, "").strip())
+    service = _the_service(services, env.get(SERVICE_NAME_VARIABLE, "").strip())
     if service is None:
         return None, {}
     name = str(service.get("name", ""))

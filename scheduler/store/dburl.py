@@ -23,12 +23,12 @@ start as fast as before. A URL holds a password: show it only through
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from scheduler import vcap
 from scheduler.errors import RotaError
 
 ENV_NAMES = ("ROTA_DATABASE_URL", "DATABASE_URL")
@@ -46,24 +46,14 @@ def database_url(env: Mapping[str, str] = os.environ) -> str | None:
     for name in ENV_NAMES:
         if env.get(name, "").strip():
             return normalise(env[name].strip(), source=name)
-    vcap = env.get("VCAP_SERVICES", "").strip()
-    if vcap:
-        uri = _bound_database(vcap)
-        if uri is not None:
-            return normalise(uri, source=f"VCAP_SERVICES {VCAP_SERVICE} credentials.uri")
+    uri = _bound_database(env)
+    if uri is not None:
+        return normalise(uri, source=f"VCAP_SERVICES {VCAP_SERVICE} credentials.uri")
     return None
 
 
-def _bound_database(vcap: str) -> str | None:
-    try:
-        services = json.loads(vcap)
-    except ValueError as e:
-        raise DatabaseConfigError(f"VCAP_SERVICES is not valid JSON ({e.msg} at character {e.pos})") from None
-    if not isinstance(services, dict):
-        raise DatabaseConfigError("VCAP_SERVICES is not a JSON object of service lists")
-    bound = services.get(VCAP_SERVICE) or []
-    if not isinstance(bound, list):
-        raise DatabaseConfigError(f"VCAP_SERVICES: {VCAP_SERVICE} is not a list of services")
+def _bound_database(env: Mapping[str, str]) -> str | None:
+    bound = vcap.bound(env, VCAP_SERVICE, DatabaseConfigError)
     if not bound:
         return None
     if len(bound) > 1:
