@@ -66,14 +66,20 @@ class Override:
 class Swap:
     """Two members trade stints: the stint that begins in the week of `week`
     goes to `other`, and the one that begins in the week of `other_week` goes
-    to `member`. Weeks are the Mondays of rotation weeks. Whether it applies
-    is the rotation's call (`Rotation.swap_outcomes`)."""
+    to `member`. Without `other_week` it is a handover, one way: `member`'s
+    stint of the week of `week` goes to `other` (an open offer taken) and
+    nothing comes back. Weeks are the Mondays of rotation weeks. Whether it
+    applies is the rotation's call (`Rotation.swap_outcomes`)."""
 
     week: date
     member: str
-    other_week: date
+    other_week: date | None
     other: str
     note: str = ""
+
+    @property
+    def one_way(self) -> bool:
+        return self.other_week is None
 
 
 @dataclass(frozen=True)

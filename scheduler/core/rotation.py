@@ -32,6 +32,9 @@ The rule, in full:
   The two traded stints are pinned; every other pick follows the rule,
   treating the pinned stints as stints their members already hold. A swap
   that does not apply is ignored, with the reason in `swap_outcomes`.
+* A handover (a swap without `other_week`: an open offer taken) is half a
+  swap: `member`'s stint goes to `other`, judged and pinned the same way,
+  and nothing comes back; the rule then treats `other` as having served it.
 * A stint in the record has begun: it is taken as recorded, whatever the
   roster says now. The past never changes.
 
@@ -102,11 +105,12 @@ class SwapOutcome:
 @dataclass(frozen=True)
 class _Pin:
     """A stint a swap gives to `member`, in exchange for `partner`'s stint
-    of the week of `partner_week`."""
+    of the week of `partner_week` (None: a handover, `partner`'s stint
+    taken for nothing in return)."""
 
     member: str
     partner: str
-    partner_week: date
+    partner_week: date | None
 
 
 @dataclass(frozen=True)
@@ -180,9 +184,10 @@ class Rotation:
         # their pins could change: two weeks before the earlier of the pair.
         pending = []
         for i, swap in enumerate(roster.swaps):
-            weeks = (calendar.week_index(swap.week), calendar.week_index(swap.other_week))
-            if None in weeks or min(weeks) < 0:
-                bad = swap.week if weeks[0] is None or weeks[0] < 0 else swap.other_week
+            mondays = (swap.week,) if swap.one_way else (swap.week, swap.other_week)
+            weeks = tuple(calendar.week_index(m) for m in mondays)
+            bad = next((m for m, w in zip(mondays, weeks) if w is None or w < 0), None)
+            if bad is not None:
                 self._ignore(swap, f"{bad.isoformat()} is not the Monday of a rotation week")
                 continue
             pending.append((max(min(weeks) - 2, PRE_SEAT), max(weeks), i, weeks, swap))
@@ -244,6 +249,15 @@ class Rotation:
 
     def weeks(self, first: int, stop: int) -> list[Week]:
         return [self.week(k) for k in range(max(first, 0), stop)]
+
+    def unavailable(self, email: str, week: int) -> str | None:
+        """Why `email` cannot serve the whole stint of `week` (not on the
+        roster, joins or leaves during it, away on a business day of it),
+        or None when they can."""
+        availability = self._availability.get(email)
+        if availability is None:
+            return "not on the roster"
+        return availability.blocker(day_of(self.handoff(week)), day_of(self.handoff(week + 2)))
 
     def judge_swaps(self) -> list[SwapOutcome]:
         """Every swap judged, and the stints around them computed (so that
@@ -355,7 +369,10 @@ class Rotation:
             self.notices.append(Notice(week, f"swap puts {self._name(email)} on support in the week of {monday.isoformat()} but they are not available: {blocker}"))
         if len(self._stints) >= 2 and self._stints[-2].member == email:
             self._back_to_back(email, week - 2, week)
-        reason = f"swap with {self._name(pin.partner)} (week of {pin.partner_week.isoformat()})"
+        if pin.partner_week is None:
+            reason = f"took over the stint from {self._name(pin.partner)}"
+        else:
+            reason = f"swap with {self._name(pin.partner)} (week of {pin.partner_week.isoformat()})"
         return self._seat(week, monday, email, start, end, reason, pinned=True)
 
     def _back_to_back(self, email: str, first: int, second: int) -> None:
@@ -377,7 +394,11 @@ class Rotation:
     def _judge(self, swap: Swap, weeks: tuple[int, int]) -> None:
         """Apply `swap` if it holds in the rotation computed so far without
         it (a trial run from here), else note why it is ignored."""
-        halves = ((swap.week, weeks[0], swap.member, swap.other), (swap.other_week, weeks[1], swap.other, swap.member))
+        halves = ((swap.week, weeks[0], swap.member, swap.other),)
+        pins = {weeks[0]: _Pin(swap.other, swap.member, swap.other_week)}
+        if not swap.one_way:
+            halves += ((swap.other_week, weeks[1], swap.other, swap.member),)
+            pins[weeks[1]] = _Pin(swap.member, swap.other, swap.week)
         trial = self._fork()
         for monday, _, holder, taker in halves:
             kept = self.record.get(monday)
@@ -385,8 +406,6 @@ class Rotation:
                 # This half already happened: judge as if it had not.
                 trial._unswapped[monday] = holder
         why = trial._why_not(halves)
-        pins = {weeks[0]: _Pin(swap.other, swap.member, swap.other_week),
-                weeks[1]: _Pin(swap.member, swap.other, swap.week)}
         if why is None and not trial._unswapped:
             why = self._forces_a_run(trial, pins, min(weeks) - 2, max(weeks) + 3)
         if why is not None:
@@ -457,10 +476,13 @@ class Rotation:
 
     def _ignore(self, swap: Swap, why: str) -> None:
         name = self._name
-        self.swap_outcomes.append(SwapOutcome(swap, False, (
-            f"swap of {name(swap.member)} (week of {swap.week.isoformat()}) and {name(swap.other)} "
-            f"(week of {swap.other_week.isoformat()}) ignored: {why}"
-        )))
+        if swap.one_way:
+            what = (f"handover of {name(swap.member)}'s stint (week of {swap.week.isoformat()}) "
+                    f"to {name(swap.other)}")
+        else:
+            what = (f"swap of {name(swap.member)} (week of {swap.week.isoformat()}) and {name(swap.other)} "
+                    f"(week of {swap.other_week.isoformat()})")
+        self.swap_outcomes.append(SwapOutcome(swap, False, f"{what} ignored: {why}"))
 
     def _name(self, email: str) -> str:
         return self.roster.name_of(email)

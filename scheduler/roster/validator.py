@@ -231,7 +231,9 @@ class Validator:
                 continue
             self.keys(s, where + ".", SWAP_KEYS)
             week = self.week(s, "week", where, start)
-            other_week = self.week(s, "with_week", where, start)
+            # Without `with_week` it is a handover: `member`'s stint goes to `with`.
+            one_way = "with_week" not in s
+            other_week = None if one_way else self.week(s, "with_week", where, start)
             member = self.member_ref(s, "member", where, emails)
             other = self.member_ref(s, "with", where, emails)
             if week and other_week and week == other_week:
@@ -241,7 +243,7 @@ class Validator:
                 self.fail(line_of(s, "with"), where + ".with", "a swap needs two different members")
                 continue
             note = self.text(s, "note", where + ".note", required=False) or ""
-            if week and other_week and member and other:
+            if week and (other_week or one_way) and member and other:
                 found.append(Swap(week, member, other_week, other, note))
         return found
 

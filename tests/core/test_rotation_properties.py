@@ -147,19 +147,30 @@ def test_recording_the_past_never_changes_it_whatever_the_roster_becomes(ms, hol
 # -- swaps -----------------------------------------------------------------------------------
 def draw_swaps(data, ms, holidays) -> list[Swap]:
     """Up to four swaps: some of stints as the rotation (with the swaps so far)
-    gives them, as an editor would pick them; some of anyone's weeks at random."""
+    gives them, as an editor would pick them; some of anyone's weeks at random.
+    Some are handovers (no `other_week`: an open offer someone took)."""
     emails = [m.email for m in ms]
     found = []
     for _ in range(data.draw(st.integers(1, 4), label="swaps")):
         week, other_week = data.draw(st.lists(st.integers(0, WEEKS - 4), min_size=2, max_size=2, unique=True))
+        one_way = data.draw(st.booleans(), label="handover")
         if data.draw(st.booleans(), label="as the rotation stands"):
             now = roster_of(ms, holidays, found).rotation
-            member, other = now.stint(week).member, now.stint(other_week).member
+            member = now.stint(week).member
+            other = data.draw(st.sampled_from(emails)) if one_way else now.stint(other_week).member
         else:
             member, other = data.draw(st.sampled_from(emails)), data.draw(st.sampled_from(emails))
         if member is None or other is None or member == other:
             continue
-        found.append(Swap(START + week * 7 * DAY, member, START + other_week * 7 * DAY, other))
+        found.append(Swap(START + week * 7 * DAY, member, None if one_way else START + other_week * 7 * DAY, other))
+    return found
+
+
+def halves(s, sw) -> list[tuple[int, str, str]]:
+    """(week, holder, taker) of each stint `sw` trades."""
+    found = [(index_of(s, sw.week), sw.member, sw.other)]
+    if not sw.one_way:
+        found.append((index_of(s, sw.other_week), sw.other, sw.member))
     return found
 
 
@@ -182,25 +193,27 @@ def test_swaps_apply_only_where_they_hold_and_trade_exactly_two_stints(ms, holid
     applied = []
     for outcome in outcomes:  # in the order they were judged: by week
         sw = outcome.swap
-        week, other_week = index_of(s, sw.week), index_of(s, sw.other_week)
+        traded = halves(s, sw)
+        weeks = [w for w, _, _ in traded]
         before = roster_of(ms, holidays, applied).rotation
-        held = before.stint(week).member == sw.member and before.stint(other_week).member == sw.other
+        held = all(before.stint(w).member == holder for w, holder, _ in traded)
         if outcome.applied:
             assert held, outcome
             applied.append(sw)
             after = roster_of(ms, holidays, applied).rotation
-            assert (after.stint(week).member, after.stint(other_week).member) == (sw.other, sw.member)
-            assert after.stint(week).pinned and after.stint(other_week).pinned
+            assert [after.stint(w).member for w in weeks] == [taker for _, _, taker in traded]
+            assert all(after.stint(w).pinned for w in weeks)
         else:
             # Not held, or one of the two would be on twice next to a stint another swap fixed.
             clash = any(
                 before.stint(near).pinned and before.stint(near).member == taker
-                for w, taker in ((week, sw.other), (other_week, sw.member))
-                for near in (w - 1, w + 1) if near not in (week, other_week) and near >= -1
+                for w, _, taker in traded
+                for near in (w - 1, w + 1) if near not in weeks and near >= -1
             )
             # or the trade would keep someone on four weeks running while four or more could serve
             assert not held or clash or "four weeks running" in outcome.message, outcome
-            assert outcome.message.startswith(f"swap of {sw.member.split('@')[0].upper()}")
+            kind = "handover of" if sw.one_way else "swap of"
+            assert outcome.message.startswith(f"{kind} {sw.member.split('@')[0].upper()}")
     # The swaps that are ignored change nothing, and each is a problem for `rota check`.
     without = roster_of(ms, holidays, applied)
     assert [(t.member, t.pinned, t.reason) for t in s.rotation.stints(-1, WEEKS)] == \
@@ -272,3 +285,29 @@ def test_with_four_or_more_members_no_set_of_swaps_keeps_anyone_on_more_than_two
         row = s.rotation.week(k)
         people = [row.incoming.member, row.continuing.member, row.outgoing.member]
         assert len(set(people)) == 3, (k, people, swaps)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(4, 9), holiday_sets, st.data())
+def test_with_four_or_more_members_a_taken_stint_moves_and_the_rule_stays_fair(n, holidays, data):
+    ms = [Member(f"M{i}", f"m{i}@example.gov", START) for i in range(n)]
+    base = roster_of(ms, holidays).rotation
+    week = data.draw(st.integers(0, WEEKS - 8))
+    member = base.stint(week).member
+    taker = data.draw(st.sampled_from([m.email for m in ms if m.email != member]))
+    s = roster_of(ms, holidays, [Swap(START + week * 7 * DAY, member, None, taker)])
+    assert [o.applied for o in s.rotation.judge_swaps()] == [True]
+    assert s.rotation.stint(week).member == taker and s.rotation.stint(week).pinned
+    assert s.rotation.stint(week).reason == f"took over the stint from {member.split('@')[0].upper()}"
+    for k in range(1, WEEKS):
+        row = s.rotation.week(k)
+        people = [row.incoming.member, row.continuing.member, row.outgoing.member]
+        assert len(set(people)) == 3, (k, people)
+    assert s.swap_findings() == []
+
+    def next_after(rotation, email):
+        return next(k for k in range(week + 1, WEEKS + 2 * n) if rotation.stint(k).member == email)
+
+    # The one who gave the stint away has now waited longer, the taker less.
+    assert next_after(s.rotation, member) <= next_after(base, member)
+    assert next_after(s.rotation, taker) >= next_after(base, taker) or next_after(base, taker) < week

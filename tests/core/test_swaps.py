@@ -150,3 +150,80 @@ def test_with_four_members_the_picks_before_a_swapped_stint_make_room_for_it():
         assert len(set(people)) == 3, (k, people)
     assert s.swap_findings() == []
 
+
+
+# -- handovers: a swap without `with_week`, an open offer someone took ------------------------
+def handover(week, who, taker):
+    return {"week": week, "member": who, "with": taker}
+
+
+def test_a_handover_gives_one_stint_and_the_rule_re_picks_the_later_weeks_fairly(rota, roster_dir):
+    plain = schedule(team(*SIX))
+    assert plain.rotation.stint(4).member == "f@x.org"  # the week of 2027-02-01
+    path = roster_dir / "six.yaml"
+    path.write_text(yaml_text(team(*SIX, swaps=[handover("2027-02-01", "f@x.org", "c@x.org")])))
+    code, out, _ = rota("show", "--roster", path, "--from", "2027-01-04", "--weeks", "14", "--format", "json")
+    assert code == 0
+    weeks = json.loads(out)["weeks"]
+    rows = {w["start"]: w for w in weeks}
+    assert rows["2027-02-01"]["incoming"] == "c@x.org"
+    assert rows["2027-02-01"]["reason"] == "took over the stint from F"
+    for w in weeks:
+        people = [p for p in (w["incoming"], w["continuing"], w["outgoing"]) if p]
+        assert len(people) == len(set(people)), w
+    starts = {e: [w["start"] for w in weeks if w["incoming"] == e] for e in ("f@x.org", "c@x.org")}
+    before = {e: [st.monday.isoformat() for st in plain.rotation.stints(0, 14) if st.member == e]
+              for e in ("f@x.org", "c@x.org")}
+    assert before == {"f@x.org": ["2027-02-01", "2027-03-15"], "c@x.org": ["2027-01-11", "2027-02-22", "2027-04-05"]}
+    # F gave the stint away and, never having served, has waited longest: F comes in at the next
+    # handoff C is not continuing from. C served it and waits again from its end.
+    assert starts == {"f@x.org": ["2027-02-08", "2027-03-22"], "c@x.org": ["2027-01-11", "2027-02-01", "2027-03-15"]}
+    code, out, _ = rota("check", "--roster", path, "--weeks", "12", "--at", "2027-01-04T08:00")
+    assert (code, out.splitlines()[-1]) == (0, "OK: the roster is valid and has no gaps in the next 12 weeks.")
+
+
+def test_a_handover_of_a_stint_the_member_does_not_hold_is_ignored_and_fails_check(rota, roster_dir):
+    path = roster_dir / "six.yaml"
+    path.write_text(yaml_text(team(*SIX, swaps=[handover("2027-02-01", "b@x.org", "c@x.org")])))
+    code, out, _ = rota("check", "--roster", path, "--weeks", "12", "--at", "2027-01-04T08:00")
+    assert code == 1
+    assert (f"{path}: swap: handover of B's stint (week of 2027-02-01) to C ignored: "
+            "B does not hold the week of 2027-02-01; F does") in out.splitlines()
+    assert incoming(schedule(team(*SIX, swaps=[handover("2027-02-01", "b@x.org", "c@x.org")]))) == \
+        incoming(schedule(team(*SIX)))
+
+
+def test_a_handover_next_to_a_stint_the_taker_has_begun_is_refused_with_the_reason():
+    data = team(*SIX)
+    plain = schedule(data)
+    # B holds the stint of 2027-01-04, which has begun; C's of 2027-01-11 would put B on twice in a week.
+    assert (plain.rotation.stint(0).member, plain.rotation.stint(1).member) == ("b@x.org", "c@x.org")
+    record = record_of(*((st.monday.isoformat(), st.member, st.start) for st in plain.rotation.stints(-1, 1)))
+    data["swaps"] = [handover("2027-01-11", "c@x.org", "b@x.org")]
+    [outcome] = schedule(data, record).rotation.judge_swaps()
+    assert not outcome.applied
+    assert outcome.message == ("handover of C's stint (week of 2027-01-11) to B ignored: B would be on support "
+                               "twice in the week of 2027-01-11: their stint of the week of 2027-01-04 has begun")
+
+
+def test_a_handover_that_would_keep_someone_on_four_weeks_running_is_refused():
+    # C took F's stint of 2027-02-01 by a swap; a handover to C of the stint right after
+    # C's (2027-02-15) would keep C on four weeks running while three others are free.
+    data = team(*SIX, swaps=[handover("2027-02-01", "f@x.org", "c@x.org")])
+    after = schedule(data)
+    holder = after.rotation.stint(6).member
+    data["swaps"].append(handover("2027-02-15", holder, "c@x.org"))
+    outcomes = schedule(data).rotation.judge_swaps()
+    assert [o.applied for o in outcomes] == [True, False]
+    assert outcomes[1].message.endswith(
+        "ignored: C would be on support four weeks running (stints of the weeks of 2027-02-01 and 2027-02-15) "
+        "while others are free")
+
+
+def test_the_taker_must_be_able_to_serve_the_whole_stint():
+    data = team(*SIX)
+    data["members"][2]["away"] = [away("2027-02-03", "2027-02-03", "dentist")]
+    s = schedule(data)
+    assert s.rotation.unavailable("c@x.org", 4) == "away 2027-02-03 (dentist)"
+    assert s.rotation.unavailable("d@x.org", 4) is None
+    assert s.rotation.unavailable("nobody@x.org", 4) == "not on the roster"

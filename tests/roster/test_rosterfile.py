@@ -250,3 +250,16 @@ def test_the_c_parser_and_the_pure_one_read_every_file_alike(monkeypatch, old, n
     with_c = read()
     monkeypatch.setattr(rosterfile, "CParser", None)
     assert read() == with_c
+
+
+def test_a_handover_is_a_swap_without_with_week_and_is_checked_like_one():
+    good = GOOD + "swaps:\n  - {week: 2027-03-01, member: ada@example.gov, with: bob@example.gov}  # taken\n"
+    [handover] = rosterfile.parse(good.encode(), "rosters/team.yaml").roster.swaps
+    assert (handover.week, handover.member, handover.other_week, handover.other, handover.one_way) == \
+        (date(2027, 3, 1), "ada@example.gov", None, "bob@example.gov", True)
+    to_self = GOOD + "swaps:\n  - {week: 2027-03-01, member: ada@example.gov, with: ada@example.gov}\n"
+    assert errors_of(to_self) == ["rosters/team.yaml:23: swaps[0].with: a swap needs two different members"]
+    nobody = GOOD + "swaps:\n  - {week: 2027-03-01, member: ada@example.gov}\n"
+    assert errors_of(nobody)[0].startswith("rosters/team.yaml:23: swaps[0].with: missing")
+    stranger = GOOD + "swaps:\n  - {week: 2027-03-01, member: ada@example.gov, with: eve@example.gov}\n"
+    assert errors_of(stranger)[0].startswith("rosters/team.yaml:23: swaps[0].with: eve@example.gov")
