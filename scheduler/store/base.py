@@ -1,8 +1,8 @@
 """Everything rota keeps for a team, behind one interface.
 
 A `Store` holds one team's roster document and the things rota keeps
-beside it: the record, the audit log, the handoff notices posted, the kept
-ticket counts, the editors, the run lock and the sign-in failure counts.
+beside it: the record, the audit log, the handoff notices posted, the trade
+offers waiting for a second person, the kept ticket counts, the editors, the run lock and the sign-in failure counts.
 Code outside `scheduler.store` asks the store for them and never names a
 file. `FolderStore` (today's files beside the roster) is the first
 implementation; a database store is the next.
@@ -25,6 +25,7 @@ from scheduler.core.model import Record, RecordedStint
 from scheduler.errors import StaleVersion
 from scheduler.store.auditlog import Entry
 from scheduler.store.filelock import Busy
+from scheduler.store.offers import Offer
 
 if TYPE_CHECKING:  # imported when used: hashing setup and sqlite3 are not free, and most commands need neither
     from scheduler.store.editors import EditorStore
@@ -106,6 +107,34 @@ class Store(ABC):
         True if this call marked it, False if it was already. Exactly once:
         of concurrent claims for one week, one wins. `uncertain`: Slack's
         answer was lost, so it may or may not have been posted."""
+
+    # -- trade offers -------------------------------------------------------------------
+    @abstractmethod
+    def add_offer(self, offer: Offer) -> Offer:
+        """Keep a new open offer. Raises OfferRefused when the same member's
+        stint of the same week is already on offer (open at the new offer's
+        `offered_at`): two offers of one stint could both be taken."""
+
+    @abstractmethod
+    def offers(self) -> list[Offer]:
+        """Every offer kept, oldest first, each as it now stands (an open
+        one whose stint has begun is expired: `Offer.status(now)`)."""
+
+    @abstractmethod
+    def close_offer(self, offer_id: str, state: str, by: str, now: datetime) -> Offer:
+        """Close the offer as `state` (taken, accepted, declined, withdrawn)
+        by `by`, if it is open at `now`, and return it closed. Exactly once:
+        of concurrent closes of one offer, one wins and the others raise
+        OfferClosed (with the offer as it then stands), as does a close of
+        an expired or unknown offer. Called from a roster save's `before`
+        step, it runs after the save's version check, so a stale save closes
+        nothing; in the database it commits with the save or not at all."""
+
+    @abstractmethod
+    def claim_offer_post(self, offer_id: str, what: str, now: datetime) -> bool:
+        """Mark what was posted about an offer ("offer" or "outcome"); True
+        if this call marked it, False if it was already (or there is no
+        such offer). Exactly once, like `claim_notice`."""
 
     # -- kept ticket counts ---------------------------------------------------------------
     @abstractmethod

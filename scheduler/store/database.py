@@ -34,10 +34,12 @@ from scheduler.store import dbengine, ticketcounts
 from scheduler.store.auditlog import Entry
 from scheduler.store.base import Store, version_of
 from scheduler.store.dbschema import (audit_entries, editors as editors_table, handoff_notices, locks,
-                                      record_stints, roster_versions, signin_failures, teams, ticket_counts)
+                                      record_stints, roster_versions, signin_failures, teams, ticket_counts,
+                                      trade_offers)
 from scheduler.store.dburl import redacted
 from scheduler.store.editors import _DUMMY_HASH, Editor, checked_credentials
 from scheduler.store.filelock import Busy, locked
+from scheduler.store.offers import POSTS, Offer, check_close, refuse_duplicate
 from scheduler.store.signincounts import Key, Policy, Unavailable, _hash
 
 RUN_LOCK = "run"
@@ -233,6 +235,73 @@ class DatabaseStore(Store):
                 team_id=self._t, week=monday, handoff=handoff.isoformat(), posted_at=_seconds(now),
                 uncertain=uncertain).on_conflict_do_nothing().returning(handoff_notices.c.week)).first()
         return done is not None
+
+    # -- trade offers -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _write_or_saving(self):
+        """The roster save's transaction when called from its `before` step
+        (a trade closes its offer with the save, or not at all), else a new one."""
+        saving = getattr(self._saving, "connection", None)
+        if saving is not None:
+            yield saving
+        else:
+            with self._write() as c:
+                yield c
+
+    def _lock_team(self, c: sa.Connection) -> None:
+        if not self._sqlite:  # one writer per team at a time, as SQLite's write lock gives
+            c.execute(sa.select(teams.c.id).where(teams.c.id == self._t).with_for_update())
+
+    def _offers(self, c: sa.Connection, *where) -> list[Offer]:
+        t = trade_offers.c
+        rows = c.execute(sa.select(trade_offers).where(t.team_id == self._t, *where)
+                         .order_by(t.offered_at, t.id)).all()
+        return [Offer(r.id, r.week, r.member, r.to_member, r.to_week, datetime.fromisoformat(r.expires),
+                      r.offered_at, r.note, r.state, r.closed_by, r.closed_at) for r in rows]
+
+    @_guarded
+    def add_offer(self, offer: Offer) -> Offer:
+        t = trade_offers.c
+        with self._write_or_saving() as c:
+            self._ensure_team(c)
+            self._lock_team(c)
+            refuse_duplicate(self._offers(c, t.member == offer.member, t.week == offer.week), offer)
+            c.execute(trade_offers.insert().values(
+                team_id=self._t, id=offer.id, week=offer.week, member=offer.member, to_member=offer.to,
+                to_week=offer.to_week, expires=offer.expires.isoformat(), offered_at=_seconds(offer.offered_at),
+                note=offer.note))
+        return offer
+
+    @_guarded
+    def offers(self) -> list[Offer]:
+        with self.engine.connect() as c:
+            return self._offers(c)
+
+    @_guarded
+    def close_offer(self, offer_id: str, state: str, by: str, now: datetime) -> Offer:
+        t = trade_offers.c
+        with self._write_or_saving() as c:
+            found = self._offers(c, t.id == offer_id)
+            check_close(found[0] if found else None, state, now)
+            # Only while still open: of two closes at once, the second finds it closed (on
+            # PostgreSQL it waits for the first's row lock, then matches nothing).
+            done = c.execute(trade_offers.update().where(t.team_id == self._t, t.id == offer_id, t.state == "open")
+                             .values(state=state, closed_by=by, closed_at=_seconds(now))).rowcount
+            [offer] = self._offers(c, t.id == offer_id)
+            if done != 1:
+                check_close(offer, state, now)
+        return offer
+
+    @_guarded
+    def claim_offer_post(self, offer_id: str, what: str, now: datetime) -> bool:
+        if what not in POSTS:
+            raise ValueError(f"unknown post {what!r}")
+        column = trade_offers.c[f"{what}_posted_at"]
+        with self._write() as c:
+            done = c.execute(trade_offers.update().where(trade_offers.c.team_id == self._t,
+                                                         trade_offers.c.id == offer_id, column.is_(None))
+                             .values({column: _seconds(now)})).rowcount
+        return done == 1
 
     # -- kept ticket counts ---------------------------------------------------------------
     @_guarded

@@ -18,6 +18,11 @@ database keeps in rows under the team's stable id (the roster's ``id:``):
 ``handoff_notices``   one row per handoff notice posted (or whose answer was
                       lost: ``uncertain``); the key (team, week) makes posting
                       exactly-once.
+``trade_offers``      trade offers waiting for a second person, and what became
+                      of them: one row per offer, closed by one conditional
+                      update (``state = 'open'``), so that of two people
+                      taking it at once exactly one does; ``offer_posted_at``
+                      and ``outcome_posted_at`` claim the Slack posts likewise.
 ``ticket_counts``     last week's unresolved ticket count per rotation week.
 ``editors``           who may edit the team's roster on the page: email, name,
                       salted password hash, session generation.
@@ -136,6 +141,25 @@ handoff_notices = sa.Table(
     sa.Column("posted_at", UTCDateTime, nullable=False),
     sa.Column("uncertain", sa.Boolean, nullable=False, server_default=sa.false()),
 )
+
+trade_offers = sa.Table(
+    "trade_offers", metadata,
+    _team(primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("week", sa.Date, nullable=False),  # the Monday of the offered stint's first week
+    sa.Column("member", sa.String(EMAIL), nullable=False),
+    sa.Column("to_member", sa.String(EMAIL), nullable=True),  # null: open to anyone
+    sa.Column("to_week", sa.Date, nullable=True),
+    sa.Column("expires", sa.String(40), nullable=False),  # the stint's handoff, ISO 8601 with its offset
+    sa.Column("offered_at", UTCDateTime, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("state", sa.String(20), nullable=False, server_default="open"),
+    sa.Column("closed_by", sa.String(EMAIL), nullable=True),
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.Column("offer_posted_at", UTCDateTime, nullable=True),
+    sa.Column("outcome_posted_at", UTCDateTime, nullable=True),
+)
+sa.Index("ix_trade_offers_team_member_week", trade_offers.c.team_id, trade_offers.c.member, trade_offers.c.week)
 
 ticket_counts = sa.Table(
     "ticket_counts", metadata,

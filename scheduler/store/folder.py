@@ -6,6 +6,7 @@ For ``rosters/team.yaml``:
 ``team.record.jsonl``       stints that have begun (`recordfile`)
 ``team.audit.jsonl``        every change applied (`auditlog`)
 ``team.notices.jsonl``      handoff notices posted (`noticelog`)
+``team.offers.jsonl``       trade offers and what became of them (`offers`)
 ``team.tickets.json``       last week's unresolved ticket counts (`ticketcounts`)
 ``team.editors.json``       the page's editors (`editors`; $ROTA_EDITORS may put it elsewhere)
 ``.team.signin.sqlite3``    failed sign-in counts (`signincounts`)
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 from scheduler.core.model import Record, RecordedStint
 from scheduler.errors import RotaError, StaleVersion
 from scheduler.store import auditlog, noticelog, recordfile, ticketcounts
+from scheduler.store import offers as offerlog
 from scheduler.store.atomicfile import Staged
 from scheduler.store.base import Store, version_of
 from scheduler.store.filelock import locked
@@ -37,6 +39,7 @@ _BESIDE = {
     "record": "{}.record.jsonl",
     "audit": "{}.audit.jsonl",
     "notices": "{}.notices.jsonl",
+    "offers": "{}.offers.jsonl",
     "tickets": "{}.tickets.json",
     "editors": "{}.editors.json",
     "signin": ".{}.signin.sqlite3",
@@ -120,6 +123,19 @@ class FolderStore(Store):
 
     def claim_notice(self, monday: date, handoff: datetime, now: datetime, uncertain: bool = False) -> bool:
         return noticelog.claim(self.path("notices"), monday, handoff, now, uncertain)
+
+    # -- trade offers -------------------------------------------------------------------
+    def add_offer(self, offer: offerlog.Offer) -> offerlog.Offer:
+        return offerlog.add(self.path("offers"), offer)
+
+    def offers(self) -> list[offerlog.Offer]:
+        return list(offerlog.load(self.path("offers"))[0].values())
+
+    def close_offer(self, offer_id: str, state: str, by: str, now: datetime) -> offerlog.Offer:
+        return offerlog.close(self.path("offers"), offer_id, state, by, now)
+
+    def claim_offer_post(self, offer_id: str, what: str, now: datetime) -> bool:
+        return offerlog.claim_post(self.path("offers"), offer_id, what, now)
 
     # -- kept ticket counts ---------------------------------------------------------------
     def ticket_counts(self) -> dict[str, dict]:

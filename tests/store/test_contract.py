@@ -17,6 +17,7 @@ from scheduler.errors import RotaError
 from scheduler.store import ticketcounts
 from scheduler.store.base import Busy, Entry, StaleVersion, Store, version_of
 from scheduler.store.folder import FolderStore
+from scheduler.store.offers import Offer, OfferClosed, OfferRefused
 from scheduler.store.signincounts import Policy
 
 NOW = datetime(2027, 1, 11, 14, 5, tzinfo=timezone.utc)
@@ -223,6 +224,118 @@ def test_two_processes_claiming_the_same_notices_each_is_claimed_once(opener):
     won = in_two_processes(_claim_notices, opener)
     assert sorted(won[0] + won[1]) == list(range(WEEKS))
     assert reopen(opener).posted_notices() == {MONDAY + timedelta(weeks=n) for n in range(WEEKS)}
+
+
+# -- trade offers: closed once, expired by the clock passed in ----------------------------
+HANDOFF = datetime(2027, 1, 25, 9, tzinfo=EST)  # the offered stint begins: the offer ends
+
+
+def offer(n: int = 0, member: str = "ada@example.gov", to: str | None = None, to_week: date | None = None,
+          week: date = date(2027, 1, 25)) -> Offer:
+    return Offer(f"offer{n:04d}", week, member, to, to_week, HANDOFF, NOW, note="dentist" if n == 0 else "")
+
+
+def test_an_offer_is_kept_and_read_back_and_expires_when_its_stint_begins(store):
+    assert store.offers() == []
+    swap = store.add_offer(offer(0, to="bob@example.gov", to_week=date(2027, 2, 8)))
+    store.add_offer(offer(1, member="cy@example.gov"))
+    first, second = store.offers()
+    assert first == swap and first.is_swap and (first.to, first.to_week) == ("bob@example.gov", date(2027, 2, 8))
+    assert first.note == "dentist" and first.expires == HANDOFF and first.offered_at == NOW
+    assert (second.to, second.to_week, second.state) == (None, None, "open")
+    assert first.status(HANDOFF - timedelta(seconds=1)) == "open"
+    assert first.status(HANDOFF) == "expired"
+    with pytest.raises(OfferClosed, match="expired: the stint of the week of 2027-01-25 has begun"):
+        store.close_offer(first.id, "accepted", "bob@example.gov", HANDOFF)
+    assert store.offers()[0].state == "open"  # nothing was written
+
+
+def test_one_stint_is_on_offer_once_at_a_time(store):
+    store.add_offer(offer(0))
+    with pytest.raises(OfferRefused, match="the stint of the week of 2027-01-25 is already on offer"):
+        store.add_offer(offer(1, to="bob@example.gov", to_week=date(2027, 2, 8)))
+    store.add_offer(offer(2, week=date(2027, 2, 8)))  # another stint of hers
+    store.close_offer("offer0000", "withdrawn", "ada@example.gov", NOW)
+    store.add_offer(offer(3))  # offered again once the first is withdrawn
+    assert [o.id for o in store.offers()] == ["offer0000", "offer0002", "offer0003"]
+
+
+def test_an_offer_is_closed_once_and_the_second_is_told_by_whom(store):
+    store.add_offer(offer(0))
+    closed = store.close_offer("offer0000", "taken", "bob@example.gov", NOW + timedelta(hours=1))
+    assert (closed.state, closed.closed_by, closed.closed_at) == ("taken", "bob@example.gov", NOW + timedelta(hours=1))
+    with pytest.raises(OfferClosed, match="already taken by bob@example.gov") as refused:
+        store.close_offer("offer0000", "taken", "cy@example.gov", NOW + timedelta(hours=2))
+    assert refused.value.offer == closed
+    assert store.offers() == [closed] and closed.status(HANDOFF) == "taken"  # closed is not expired
+    with pytest.raises(OfferClosed, match="no such offer"):
+        store.close_offer("nosuchoffer", "withdrawn", "ada@example.gov", NOW)
+
+
+def test_closing_an_offer_in_a_refused_roster_save_leaves_it_open(store):
+    first = store.replace_roster(None, ROSTER)
+    store.replace_roster(first, ROSTER + b"\n# theirs\n")
+    store.add_offer(offer(0))
+    with pytest.raises(StaleVersion):
+        store.replace_roster(first, b"team: Mine\n",
+                             before=lambda: store.close_offer("offer0000", "taken", "bob@example.gov", NOW))
+    assert store.offers()[0].state == "open"
+    version = store.roster_version()
+    store.replace_roster(version, b"team: Mine\n",
+                         before=lambda: store.close_offer("offer0000", "taken", "bob@example.gov", NOW))
+    assert store.offers()[0].closed_by == "bob@example.gov" and store.read_roster() == b"team: Mine\n"
+
+
+def test_an_offer_closed_by_someone_else_refuses_the_roster_save_it_was_part_of(store):
+    version = store.replace_roster(None, ROSTER)
+    store.add_offer(offer(0))
+    store.close_offer("offer0000", "withdrawn", "ada@example.gov", NOW)
+    with pytest.raises(OfferClosed, match="already withdrawn by ada@example.gov"):
+        store.replace_roster(version, b"team: Mine\n",
+                             before=lambda: store.close_offer("offer0000", "taken", "bob@example.gov", NOW))
+    assert store.read_roster() == ROSTER
+
+
+OFFERS = 40  # offers two takers race for
+
+
+def _take_offers(store, barrier, i):
+    barrier.wait()
+    won = []
+    for n in range(OFFERS):
+        try:
+            store.close_offer(f"offer{n:04d}", "taken", f"taker{i}@example.gov", NOW)
+            won.append(n)
+        except OfferClosed as e:
+            assert "already taken by taker" in str(e)
+    return won
+
+
+def test_two_processes_taking_the_same_offers_each_is_taken_once(opener, store):
+    for n in range(OFFERS):
+        store.add_offer(offer(n, week=MONDAY + timedelta(weeks=n)))
+    won = in_two_processes(_take_offers, opener)
+    assert sorted(won[0] + won[1]) == list(range(OFFERS))  # each offer by exactly one of them
+    for o in reopen(opener).offers():
+        n = int(o.id[5:])
+        assert o.closed_by == f"taker{0 if n in won[0] else 1}@example.gov"
+
+
+def _claim_posts(store, barrier, i):
+    barrier.wait()
+    return [(n, what) for n in range(OFFERS) for what in ("offer", "outcome")
+            if store.claim_offer_post(f"offer{n:04d}", what, NOW)]
+
+
+def test_what_is_posted_about_an_offer_is_claimed_once(opener, store):
+    assert store.claim_offer_post("offer0000", "offer", NOW) is False  # no such offer
+    for n in range(OFFERS):
+        store.add_offer(offer(n, week=MONDAY + timedelta(weeks=n)))
+    assert store.claim_offer_post("offer0000", "offer", NOW) is True
+    assert store.claim_offer_post("offer0000", "offer", NOW) is False
+    won = in_two_processes(_claim_posts, opener)
+    assert sorted(won[0] + won[1]) == [(n, w) for n in range(OFFERS) for w in ("offer", "outcome")
+                                       if (n, w) != (0, "offer")]
 
 
 # -- the run lock -------------------------------------------------------------------------
