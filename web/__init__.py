@@ -37,6 +37,7 @@ from scheduler.settings import MIN_SECRET, Settings
 
 MAX_BODY = 64 * 1024
 RETRY_AFTER = 300  # seconds a client should wait after a 503: a person has to fix a file
+STORE_RETRY_AFTER = 30  # ... after a 503 for a database that did not answer: restarts take seconds
 SESSION_IDLE = 9 * 3600  # seconds: a working day
 
 csrf = CSRFProtect()
@@ -110,6 +111,10 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         return render_template("error.html", title="Not found", message="There is no such page."), 404
 
     _safety_net(app)
+    # Made now, not on the first sign-in with an unknown email, which would
+    # otherwise take twice as long as one with a known email and tell them apart.
+    from scheduler.store.editors import dummy_hash
+    dummy_hash()
     return app
 
 
@@ -123,11 +128,13 @@ def _safety_net(app: Flask) -> None:
         # file the app depends on is broken or unreadable: a person must fix it.
         app.logger.error("%s %s: %s", request.method, request.path, error)
         problems = [str(p) for p in error.errors] if isinstance(error, RosterInvalid) else [str(error)]
+        unavailable = getattr(error, "store_unavailable", False)
+        wait = STORE_RETRY_AFTER if unavailable else RETRY_AFTER
         if request.blueprint == "feeds":  # calendar clients show no page: say it in text
-            return _text(503, "This feed is unavailable until this is fixed:\n" + "\n".join(problems))
-        if getattr(error, "store_unavailable", False):
+            return _text(503, "This feed is unavailable until this is fixed:\n" + "\n".join(problems), wait)
+        if unavailable:
             return _page(503, "The store is unavailable", "rota keeps its roster and record in a database that "
-                         "did not answer; this page comes back as soon as it does:", problems)
+                         "did not answer; this page comes back as soon as it does:", problems, wait)
         if isinstance(error, (RosterInvalid, FileError)):
             return _page(503, "The roster cannot be read", "This page comes back as soon as the file is fixed "
                          "(rota check lists every problem):", problems)
@@ -145,20 +152,20 @@ def _safety_net(app: Flask) -> None:
                      f"rota failed to answer this request ({reason}). The details are in the server log.")
 
 
-def _page(status: int, title: str, message: str, problems: list[str] | None = None):
+def _page(status: int, title: str, message: str, problems: list[str] | None = None, wait: int = RETRY_AFTER):
     try:
         body = render_template("error.html", title=title, message=message, problems=problems or [])
     except Exception:  # the page itself failed (a template, the session): still say what happened
-        return _text(status, "\n".join([title, message, *(problems or [])]))
-    return body, status, _retry_after(status)
+        return _text(status, "\n".join([title, message, *(problems or [])]), wait)
+    return body, status, _retry_after(status, wait)
 
 
-def _text(status: int, text: str):
-    return text + "\n", status, {"Content-Type": "text/plain; charset=utf-8", **_retry_after(status)}
+def _text(status: int, text: str, wait: int = RETRY_AFTER):
+    return text + "\n", status, {"Content-Type": "text/plain; charset=utf-8", **_retry_after(status, wait)}
 
 
-def _retry_after(status: int) -> dict:
-    return {"Retry-After": str(RETRY_AFTER)} if status == 503 else {}
+def _retry_after(status: int, wait: int) -> dict:
+    return {"Retry-After": str(wait)} if status == 503 else {}
 
 
 def _instance_secret(instance: Path) -> str:

@@ -56,11 +56,11 @@ def _serve(scope: str, given: str, email: str | None):
     if not TOKEN.fullmatch(given) or not hmac.compare_digest(given.encode(), token(scope).encode()):
         abort(404)
     st = state.state()
-    team = st.teams.get()
+    team, stamp = st.teams.current()
     schedule = team.schedule()
     now = state.now()
     window = schedule.default_window(now)
-    key = (scope, window, st.teams.key())
+    key = (scope, window, stamp)
     cached = st.feeds.get(key)
     if cached is None:
         cached = _render(team, schedule, window, email)

@@ -122,4 +122,4 @@ def _recent_changes(store) -> list[dict] | None:
     """The last saved versions, newest first; None where the store keeps only the
     current roster (the folder store: its history is in git)."""
     history = getattr(store, "history", None)
-    return None if history is None else history()[-RECENT_CHANGES:][::-1]
+    return None if history is None else history(last=RECENT_CHANGES)[::-1]

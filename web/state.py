@@ -6,6 +6,7 @@ functions here."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable
 from datetime import datetime
 
 import pendulum
@@ -32,11 +33,14 @@ class TeamCache:
         self._team: Team | None = None
         self._error: RotaError | None = None  # why the store as it is now cannot be read
 
-    def key(self):
-        return self.store.stamp()
-
     def get(self) -> Team:
-        key = self.key()
+        return self.current()[0]
+
+    def current(self) -> tuple[Team, Hashable]:
+        """The team and the store's stamp it was read at: a cache of what is
+        made from the team keys on that stamp, asked once per request (on a
+        database, asking is a round trip)."""
+        key = self.store.stamp()
         with self._lock:
             if key != self._key or (self._team is None and self._error is None):
                 # A broken file is parsed once per change, not once per request.
@@ -47,7 +51,7 @@ class TeamCache:
                 self._key = key
             if self._error is not None:
                 raise self._error.with_traceback(None)  # raised again: keep its traceback from growing
-            return self._team
+            return self._team, key
 
 
 class State:

@@ -24,9 +24,6 @@ from functools import wraps
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
-from werkzeug.security import check_password_hash
 
 from scheduler.core.model import Record, RecordedStint
 from scheduler.errors import RotaError, StaleVersion
@@ -37,7 +34,7 @@ from scheduler.store.dbschema import (audit_entries, editors as editors_table, h
                                       record_stints, roster_versions, signin_failures, teams, ticket_counts,
                                       trade_offers)
 from scheduler.store.dburl import redacted
-from scheduler.store.editors import _DUMMY_HASH, Editor, checked_credentials
+from scheduler.store.editors import Editor, checked_credentials, dummy_hash, password_matches
 from scheduler.store.filelock import Busy, locked
 from scheduler.store.offers import POSTS, Offer, check_close, refuse_duplicate
 from scheduler.store.signincounts import Key, Policy, Unavailable, _hash
@@ -57,8 +54,9 @@ def _guarded(method):
         try:
             return method(self, *args, **kwargs)
         except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.ProgrammingError) as e:
-            if "no such table" in str(e) or "UndefinedTable" in type(getattr(e, "orig", None)).__name__:
-                raise store._no_schema() from None
+            behind = dbengine.schema_behind(store.url, e)
+            if behind is not None:
+                raise SchemaMissing(str(behind)) from None
             raise dbengine.unavailable(store.url, e) from None
     return guarded
 
@@ -69,7 +67,7 @@ class DatabaseStore(Store):
         self.team_id = team_id
         self.url = url or engine.url.render_as_string(hide_password=True)
         self._sqlite = engine.dialect.name == "sqlite"
-        self._insert = sqlite_dialect.insert if self._sqlite else pg_dialect.insert
+        self._insert = _upsert_for(engine.dialect.name)
         self._team_known = False
         self._saving = threading.local()  # the transaction of a roster save, while its `before` step runs
 
@@ -81,9 +79,6 @@ class DatabaseStore(Store):
         if part == "roster":
             return f"database:/{self.team_id}.yaml"
         return f"database:/{self.team_id}/{part.replace(' ', '-')}"
-
-    def _no_schema(self) -> SchemaMissing:
-        return SchemaMissing(f"the database {redacted(self.url)} has no rota schema yet: run `rota db upgrade`")
 
     @contextlib.contextmanager
     def _write(self):
@@ -100,6 +95,11 @@ class DatabaseStore(Store):
             c.execute(self._insert(teams).values(id=self.team_id, name=self.team_id,
                                                  created_at=datetime.now(UTC)).on_conflict_do_nothing())
             self._team_known = True
+
+    def _changed(self, c: sa.Connection) -> None:
+        """Mark the team changed, in the transaction that changed it: every
+        instance's caches key on the revision (see `stamp`)."""
+        c.execute(teams.update().where(teams.c.id == self._t).values(revision=teams.c.revision + 1))
 
     def _read(self, query):
         with self.engine.connect() as c:
@@ -160,17 +160,21 @@ class DatabaseStore(Store):
                     team_id=self._t, number=(current.number if current else 0) + 1, version=version,
                     text=data.decode("utf-8", "surrogateescape"), saved_by=by or "rota",
                     saved_at=datetime.now(UTC), description=what or ""))
+                self._changed(c)
         except sa.exc.IntegrityError:
             raise stale from None
         return version
 
     @_guarded
-    def history(self) -> list[dict]:
-        """Every saved version, oldest first: number, version, saved_by, saved_at, description."""
-        rows = self._read(sa.select(roster_versions.c.number, roster_versions.c.version, roster_versions.c.saved_by,
-                                    roster_versions.c.saved_at, roster_versions.c.description)
-                          .where(roster_versions.c.team_id == self._t).order_by(roster_versions.c.number))
-        return [r._asdict() for r in rows]
+    def history(self, last: int | None = None) -> list[dict]:
+        """The saved versions, oldest first (only the `last` ones when given):
+        number, version, saved_by, saved_at, description."""
+        v = roster_versions.c
+        query = (sa.select(v.number, v.version, v.saved_by, v.saved_at, v.description)
+                 .where(v.team_id == self._t).order_by(v.number.desc()))
+        if last is not None:
+            query = query.limit(last)
+        return [r._asdict() for r in reversed(self._read(query))]
 
     # -- the record -----------------------------------------------------------------
     @_guarded
@@ -197,6 +201,8 @@ class DatabaseStore(Store):
                     recorded_at=_seconds(recorded_at)).on_conflict_do_nothing().returning(record_stints.c.week))
                 if done.first() is not None:
                     added.append(s)
+            if added:
+                self._changed(c)
         return added
 
     # -- the audit log ----------------------------------------------------------------
@@ -324,6 +330,7 @@ class DatabaseStore(Store):
                       .on_conflict_do_update(index_elements=["team_id", "week"], set_=values))
             keep = sa.select(t.week).where(t.team_id == self._t).order_by(t.week.desc()).limit(ticketcounts.KEEP)
             c.execute(ticket_counts.delete().where(t.team_id == self._t, t.week.not_in(keep.scalar_subquery())))
+            self._changed(c)
         return True
 
     # -- editors, locks, sign-in failures ---------------------------------------------------
@@ -399,16 +406,9 @@ class DatabaseStore(Store):
     # -- for caches ---------------------------------------------------------------------
     @_guarded
     def stamp(self):
-        with self.engine.connect() as c:
-            head = c.execute(sa.select(
-                sa.select(sa.func.max(roster_versions.c.number)).where(roster_versions.c.team_id == self._t)
-                .scalar_subquery(),
-                sa.select(sa.func.count()).select_from(record_stints).where(record_stints.c.team_id == self._t)
-                .scalar_subquery())).one()
-            t = ticket_counts.c
-            tickets = c.execute(sa.select(t.week, t.unresolved_last_week, t.as_of)
-                                .where(t.team_id == self._t).order_by(t.week)).all()
-        return (self.team_id, head[0], head[1], tuple(tuple(r) for r in tickets))
+        # One primary-key lookup: every request of every instance asks.
+        revision = self._read(sa.select(teams.c.revision).where(teams.c.id == self._t))
+        return (self.team_id, revision[0][0] if revision else None)
 
     @_guarded
     def changed_at(self) -> datetime:
@@ -423,6 +423,15 @@ class DatabaseStore(Store):
             with contextlib.suppress(ValueError, TypeError):
                 times.append(datetime.fromisoformat(entry["as_of"]).astimezone(UTC))
         return max(times, default=datetime(1970, 1, 1, tzinfo=UTC)).replace(microsecond=0)
+
+
+def _upsert_for(dialect: str):
+    """The dialect's INSERT (with ON CONFLICT), imported for the database in use only."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert
 
 
 def _seconds(moment: datetime) -> datetime:
@@ -490,9 +499,9 @@ class DatabaseEditors:
     def verify(self, email: str, password: str) -> Editor | None:
         row = self._row(email.strip().lower())
         if row is None:
-            check_password_hash(_DUMMY_HASH, password)  # as long as a wrong password: nobody learns who is an editor
+            password_matches(dummy_hash(), password)  # as long as a wrong password: nobody learns who is an editor
             return None
-        if not check_password_hash(row.password_hash, password):
+        if not password_matches(row.password_hash, password):
             return None
         return Editor(row.email, row.name, row.generation)
 

@@ -52,6 +52,19 @@ def unavailable(url: str, error: Exception) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"the database {redacted(url)} is unavailable: {reason[0] if reason else type(error).__name__}")
 
 
+def schema_behind(url: str, error: Exception) -> RotaError | None:
+    """What to do when the database lacks a table or a column rota uses (a
+    new database, or one not yet upgraded for this release); None for any
+    other failure."""
+    kind = type(getattr(error, "orig", None)).__name__
+    text = str(error)
+    if kind == "UndefinedTable" or "no such table" in text:
+        return RotaError(f"the database {redacted(url)} has no rota schema yet: run `rota db upgrade`")
+    if kind == "UndefinedColumn" or "no such column" in text:
+        return RotaError(f"the database {redacted(url)} has the schema of an older rota: run `rota db upgrade`")
+    return None
+
+
 def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event says BEGIN, not the driver
     cursor = dbapi_connection.cursor()

@@ -31,7 +31,8 @@ def import_folder(folder: FolderStore, db: DatabaseStore, display_name: str, now
     editors = folder.editors()._load()
     with db.engine.connect() as c, c.begin():
         c.execute(db._insert(t.teams).values(id=db.team_id, name=display_name, created_at=now)
-                  .on_conflict_do_update(index_elements=["id"], set_={"name": display_name}))
+                  .on_conflict_do_update(index_elements=["id"],
+                                         set_={"name": display_name, "revision": t.teams.c.revision + 1}))
         # Inserted, not merged: a team that already has a version makes this fail, and nothing is kept.
         c.execute(t.roster_versions.insert().values(
             team_id=db.team_id, number=1, version=version_of(data), text=data.decode("utf-8", "surrogateescape"),

@@ -3,7 +3,10 @@
 What the folder store keeps in files beside ``rosters/NAME.yaml``, the
 database keeps in rows under the team's stable id (the roster's ``id:``):
 
-``teams``             one row per team: its id and display name.
+``teams``             one row per team: its id, display name and ``revision``,
+                      which every change to the roster, the record or the
+                      ticket counts increments in its own transaction: what
+                      every instance's caches key on, read with one lookup.
 ``roster_versions``   every saved roster, as its exact YAML text (comments and
                       all), numbered 1, 2, ... per team; the current roster is
                       the highest number. A save writes number n+1 having read
@@ -95,6 +98,7 @@ teams = sa.Table(
     sa.Column("id", sa.String(TEAM_ID), primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revision", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 roster_versions = sa.Table(

@@ -14,20 +14,37 @@ editor, including copies of the cookie.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.store.atomicfile import write_atomic
 from scheduler.errors import RotaError
 from scheduler.store.filelock import locked
 
 MIN_PASSWORD = 12
-# Checked against when the email is unknown, so that a wrong email takes as
-# long as a wrong password and sign-in does not reveal who is an editor.
-_DUMMY_HASH = generate_password_hash("not a real password, only for timing")
+
+
+def hash_password(password: str) -> str:
+    from werkzeug.security import generate_password_hash  # only where a password is set or checked
+
+    return generate_password_hash(password)
+
+
+def password_matches(hashed: str, password: str) -> bool:
+    from werkzeug.security import check_password_hash
+
+    return check_password_hash(hashed, password)
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Checked against when the email is unknown, so that a wrong email takes
+    as long as a wrong password and sign-in does not reveal who is an editor.
+    Made on first use: hashing takes a tenth of a second, which every command
+    that opens a store would otherwise pay at import."""
+    return hash_password("not a real password, only for timing")
 
 
 @dataclass(frozen=True)
@@ -93,9 +110,9 @@ class EditorStore:
         email = email.strip().lower()
         entry = self._load().get(email)
         if entry is None:
-            check_password_hash(_DUMMY_HASH, password)
+            password_matches(dummy_hash(), password)
             return None
-        if not check_password_hash(entry["hash"], password):
+        if not password_matches(entry["hash"], password):
             return None
         return _editor(email, entry)
 
@@ -112,7 +129,7 @@ def checked_credentials(email: str, password: str) -> tuple[str, str]:
         raise RotaError(f"{email!r} is not an email address")
     if len(password) < MIN_PASSWORD:
         raise RotaError(f"the password must have at least {MIN_PASSWORD} characters")
-    return email, generate_password_hash(password)
+    return email, hash_password(password)
 
 
 def _editor(email: str, entry: dict) -> Editor:

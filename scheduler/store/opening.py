@@ -72,9 +72,7 @@ def _failure(database, url: str, error: Exception) -> RotaError:
     import sqlalchemy as sa
 
     if isinstance(error, sa.exc.DBAPIError):
-        if "no such table" in str(error) or "UndefinedTable" in type(getattr(error, "orig", None)).__name__:
-            return RotaError(f"the database {redacted(url)} has no rota schema yet: run `rota db upgrade`")
         from scheduler.store import dbengine
 
-        return dbengine.unavailable(url, error)
+        return dbengine.schema_behind(url, error) or dbengine.unavailable(url, error)
     raise error

@@ -14,7 +14,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from scheduler.store import dbengine, dbschema, migrations
+from scheduler.store import dbengine, dbschema, editors, migrations
+from scheduler.store.base import version_of
+from scheduler.store.database import DatabaseStore, dispose_engines
+from scheduler.store.folder import FolderStore
 
 REPO = Path(__file__).parent.parent.parent
 T0 = datetime(2027, 1, 4, 14, 0, tzinfo=timezone.utc)
@@ -145,3 +148,65 @@ def test_the_folder_store_never_imports_the_database_libraries():
             "sys.exit(f'imported {loaded}' if loaded else 0)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+FIRST_ROSTER = b"""# kept by the first release
+team: Platform experts
+id: platform
+timezone: America/New_York
+rotation: {start: 2026-01-05, handoff_time: "09:00", holidays: none}
+members:
+  - {name: Ada, email: ada@example.gov}
+  - {name: Bob, email: bob@example.gov}
+  - {name: Cy, email: cy@example.gov}
+"""
+
+
+def test_a_team_kept_in_the_first_schema_is_whole_after_rota_db_upgrade(rota, database_url, tmp_path, monkeypatch):
+    """A deployment of the first release (revision 0001) upgraded in place:
+    the roster, its history, the record and the editors all come through,
+    and the upgraded team is kept and cached as a new one would be."""
+    folder = tmp_path / "team.yaml"  # what the team looks like, made the ordinary way
+    folder.write_bytes(FIRST_ROSTER)
+    assert rota("record", "--roster", folder, "--at", "2026-01-20T10:00")[0] == 0
+    record = FolderStore(folder).read_record()
+    shown = rota("show", "--roster", folder, "--from", "2026-01-05", "--weeks", "8", "--format", "json")[1]
+
+    engine = dbengine.create_engine(database_url)
+    migrations.upgrade(engine, "0001")
+    with engine.begin() as c:  # rows as the first release wrote them, into its tables as they were
+        first = sa.MetaData()
+        first.reflect(c)
+        tables = first.tables
+        c.execute(tables["teams"].insert().values(id="platform", name="Platform experts", created_at=T0))
+        c.execute(tables["roster_versions"].insert().values(
+            team_id="platform", number=1, version=version_of(FIRST_ROSTER), text=FIRST_ROSTER.decode(),
+            saved_by="ed@example.gov", saved_at=T0, description="first version"))
+        c.execute(tables["record_stints"].insert(), [
+            dict(team_id="platform", week=s.week, member=s.member, handoff=s.handoff.isoformat(), recorded_at=T0)
+            for s in record.stints.values()])
+        c.execute(tables["editors"].insert().values(team_id="platform", email="ed@example.gov", name="Ed",
+                                                    password_hash=editors.hash_password("correct horse battery")))
+    with engine.connect() as c:
+        assert "revision" not in {column["name"] for column in sa.inspect(c).get_columns("teams")}
+    engine.dispose()
+
+    monkeypatch.setenv("ROTA_DATABASE_URL", database_url)
+    code, out, err = rota("db", "upgrade")
+    assert (code, err) == (0, "")
+    assert f"migrated the schema from revision 0001 to {migrations.head()}" in out
+
+    assert rota("show", "--from", "2026-01-05", "--weeks", "8", "--format", "json")[1] == shown
+    store = DatabaseStore(dbengine.create_engine(database_url), "platform", database_url)
+    assert store.read_record() == record
+    assert store.read_roster() == FIRST_ROSTER
+    assert store.editors().verify("ed@example.gov", "correct horse battery").name == "Ed"
+    code, out, _ = rota("history")
+    assert code == 0 and "ed@example.gov" in out and "first version" in out
+
+    before = store.stamp()  # a save after the upgrade is seen by every instance's cache
+    store.replace_roster(version_of(FIRST_ROSTER), FIRST_ROSTER.replace(b"first release", b"second"))
+    assert store.stamp() != before
+    assert rota("history")[1].count("\n") == 2
+    store.engine.dispose()
+    dispose_engines()

@@ -52,7 +52,8 @@ def test_the_page_and_healthz_answer_503_while_the_database_is_unreachable(refus
     for path in ("/", feed):
         response = client.get(path)
         assert response.status_code == 503, path
-        assert response.headers["Retry-After"]
+        # come back soon: a database restarts in seconds (a broken roster file waits for a person)
+        assert int(response.headers["Retry-After"]) <= 60
         assert PASSWORD not in response.get_data(as_text=True)
     assert client.get(feed).get_data(as_text=True).startswith("This feed is unavailable")
     page = client.get("/").get_data(as_text=True)

@@ -47,7 +47,9 @@ def current(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: sa.Engine) -> Upgrade:
+def upgrade(engine: sa.Engine, target: str = "head") -> Upgrade:
+    """Bring the schema to `target` (the newest revision unless told: an
+    older one is for testing upgrades from it)."""
     cfg = config()
     with engine.connect() as connection:
         connection = connection.execution_options(immediate=True)
@@ -56,6 +58,6 @@ def upgrade(engine: sa.Engine) -> Upgrade:
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             before = current(connection)
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, target)
             after = current(connection)
     return Upgrade(before, after)
