@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from scheduler.core import monday_of
 from scheduler.core.schedule import COMING_WEEKS
 from scheduler.core.events import support_name, when
 from scheduler.errors import RotaError
 
-from web import feeds, state
+from web import feeds, state, timeline
 
 bp = Blueprint("pages", __name__)
 
@@ -20,10 +20,12 @@ bp = Blueprint("pages", __name__)
 def index():
     if current_app.config["PRIVATE"] and g.editor is None:
         return redirect(url_for("auth.signin", next="/"))
-    team = state.team()
+    team, stamp = state.team_keyed()
     schedule, roster = team.schedule(), team.roster
     now = state.now()
     today = schedule.local_date(now)
+    shown = timeline.requested_range(today)
+    picture, _ = timeline.svg(team, stamp, shown, today)
     duty = schedule.duty(now)
     weeks = schedule.weeks(schedule.coming(now, COMING_WEEKS))
     stop = monday_of(today) + timedelta(weeks=COMING_WEEKS)
@@ -36,11 +38,35 @@ def index():
     return render_template(
         "index.html", roster=roster, support_name=support_name(roster.name), duty=duty, rows=rows, current=current, next_week=next_week,
         findings=findings, when=when, local=schedule.local(now), stop=stop,
-        tickets=tickets, tickets_error=tickets_error,
+        tickets=tickets, tickets_error=tickets_error, picture=picture, shown=shown,
         # The links are the feeds' only lock, and the feeds carry absence notes.
         team_links=feeds.links("team") if signed_in else None,
         member_links=[(m, feeds.links(f"member:{m.email}", m.email)) for m in roster.members] if signed_in else [],
-    )
+    ), 400 if shown.error else 200
+
+
+@bp.route("/member/<email>")
+def member(email):
+    """One member's picture: their stints, absences, covers and swaps."""
+    if current_app.config["PRIVATE"] and g.editor is None:
+        return redirect(url_for("auth.signin", next=request.path))
+    email = email.lower()
+    team, stamp = state.team_keyed()
+    schedule, roster = team.schedule(), team.roster
+    person = roster.member(email)
+    if person is None and not any(s.member == email for s in team.record.stints.values()):
+        abort(404)
+    now = state.now()
+    today = schedule.local_date(now)
+    shown = timeline.requested_range(today)
+    picture, pic = timeline.svg(team, stamp, shown, today, email)
+    overrides = [o for o in roster.overrides if email in (o.cover, o.replace)]
+    swaps = [s for s in roster.swaps if email in (s.member, s.other)]
+    return render_template(
+        "member.html", picture=picture, shown=shown, roster=roster, person=person, email=email,
+        name=roster.name_of(email), stints=pic.bars, overrides=overrides, swaps=swaps, when=when,
+        local=schedule.local(now),
+    ), 400 if shown.error else 200
 
 
 def _row(schedule, week):

@@ -65,6 +65,7 @@ class State:
         self._opened: tuple | None = None
         self._opening = threading.Lock()
         self.feeds: dict = {}  # (scope, window, files) -> rendered feed
+        self.timelines: dict = {}  # (member, window, day, stamp) -> rendered picture
         # Each password check takes about 32 MiB (scrypt) for a moment: this
         # many at once per process, and the others are refused at once.
         self.hashing = threading.BoundedSemaphore(app.config["SIGNIN_CONCURRENCY"])
@@ -121,6 +122,11 @@ def state() -> State:
 
 def team() -> Team:
     return state().teams.get()
+
+
+def team_keyed() -> tuple[Team, Hashable]:
+    """The team and the store's stamp it was read at."""
+    return state().teams.current()
 
 
 def fresh_team() -> Team:
