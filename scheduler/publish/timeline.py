@@ -216,7 +216,7 @@ def _bar_title(schedule: Schedule, stint: Stint, middle: datetime) -> str:
         weeks = "week 2 only"
     else:
         weeks = f"week 2 from {_when(cal, middle)}"
-    extra = ", recorded" if stint.recorded else ", swapped" if stint.pinned else ""
+    extra = ", recorded" if stint.recorded else ""  # a swap or a handover says so in its reason
     return (f"{name}: stint from {_when(cal, stint.start)} to {_when(cal, stint.end)}, {weeks}{extra}. "
             f"Why: {stint.reason}")
 

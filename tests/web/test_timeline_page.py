@@ -210,3 +210,32 @@ def test_the_picture_follows_changes_to_the_roster_and_the_day(client, roster, c
     third = svg(client.get("/").get_data(as_text=True))
     today = next(g for g in third.iter(SVG + "g") if g.get("class") == "tl-today")
     assert today.find(SVG + "title").text == "Today, Thu 2027-01-14"
+
+
+def test_swapped_and_handed_over_stints_are_marked_and_listed_on_both_members_pages(client, roster):
+    s, stints = stints_on(roster, date(2027, 1, 11), 26)
+    ada = next(st for st in stints if st.member == "ada@example.gov" and st.week > 1)
+    bob = next(st for st in stints if st.member == "bob@example.gov" and st.week > ada.week)
+    cy = next(st for st in stints if st.member == "cy@example.gov" and st.week > bob.week + 2)
+
+    def change(data):
+        data["swaps"] = [{"week": ada.monday.isoformat(), "member": "ada@example.gov",
+                          "with_week": bob.monday.isoformat(), "with": "bob@example.gov", "note": "school trip"},
+                         {"week": cy.monday.isoformat(), "member": "cy@example.gov", "with": "di@example.gov"}]
+    edit(roster, change)
+    s, stints = stints_on(roster, date(2027, 1, 11), 26)
+    assert [o.applied for o in s.rotation.judge_swaps()] == [True, True]
+    chart = svg(client.get("/").get_data(as_text=True))
+    marked = {(b.get("data-member"), b.find(SVG + "title").text.split(", week 2")[0])
+              for b in bars(chart) if "swapped" in b.get("class").split()}
+    pinned = [st for st in stints if st.pinned]
+    assert len(marked) == len(pinned) == 3
+    assert {m for m, _ in marked} == {st.member for st in pinned} == {"ada@example.gov", "bob@example.gov",
+                                                                      "di@example.gov"}
+    page = client.get("/member/ada@example.gov").get_data(as_text=True)
+    assert (f"Swap: Ada's stint of the week of {ada.monday.isoformat()} goes to Bob, whose stint of the week "
+            f"of {bob.monday.isoformat()} goes to Ada (school trip)") in page
+    assert f"Why: swap with Bob (week of {ada.monday.isoformat()})" in page
+    page = client.get("/member/di@example.gov").get_data(as_text=True)
+    assert f"Handover: Cy's stint of the week of {cy.monday.isoformat()} goes to Di" in page
+    assert "Why: took over the stint from Cy" in page
