@@ -266,6 +266,25 @@ def bench_page(db: Database | None = None) -> None:
     report("`/` in-process (Flask test client)" + (" (PostgreSQL)" if db else ""), median, best, 0.020)
 
 
+def bench_timeline_afresh() -> None:
+    """`/` when its timeline is not cached (a range not asked for before: as
+    after every change of the roster or the record, or each new day)."""
+    from web import create_app
+
+    app = create_app({"ROSTER": str(REPO / "rosters" / "example.yaml"), "SECRET_KEY": "benchmark"})
+    client = app.test_client()
+    assert client.get("/").status_code == 200  # reads the roster and computes the rotation
+    for weeks, target in ((26, 0.050), (104, 0.150)):
+        mondays = iter(range(1, 1000))
+
+        def get():
+            first = date(2026, 1, 5) + timedelta(weeks=next(mondays))
+            assert client.get(f"/?from={first.isoformat()}&weeks={weeks}").status_code == 200
+
+        median, best = measure(20, get)
+        report(f"`/` with its timeline drawn afresh, {weeks} weeks", median, best, target)
+
+
 def bench_page_with_zendesk_hung() -> None:
     """An editor's `/` while Zendesk accepts connections and never answers:
     the first page waits for the ticket panel's bound, the next ones not at all."""
@@ -563,6 +582,7 @@ def main() -> int:
     bench_who()
     bench_hostile_rosters()
     bench_page()
+    bench_timeline_afresh()
     bench_roster_edit()
     bench_page_with_zendesk_hung()
     bench_feed_server()

@@ -163,7 +163,8 @@ def picture(schedule: Schedule, window: Window, today: date, member: str | None 
                 spans.append(Span("away", lane, x_day(a.start), x_day(a.end + DAY),
                                   f"{m.name} away {_days(a.start, a.end)}{note}"))
 
-    for o in schedule.notes(first, stop).covers:
+    notes = schedule.notes(first, stop)  # the gaps and covers of the window, worked out once
+    for o in notes.covers:
         note = f": {o.note}" if o.note else ""
         what = f"{name(o.cover)} covers for {name(o.replace)} {_days(o.start, o.end)}{note}"
         for kind, email in (("cover", o.cover), ("covered", o.replace)):
@@ -171,7 +172,7 @@ def picture(schedule: Schedule, window: Window, today: date, member: str | None 
                 spans.append(Span(kind, lane_of[email], x_day(o.start), x_day(o.end + DAY), what))
 
     by_day: dict[date, list[str]] = {}
-    for gap in schedule.gaps(first, stop):
+    for gap in notes.gaps:
         if gap.scheduled is None or (member is not None and gap.scheduled != member):
             continue  # a stint nobody holds is one red bar, above
         by_day.setdefault(gap.day, []).append(f"{name(gap.scheduled)}'s slot: {gap.reason}")
