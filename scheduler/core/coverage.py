@@ -98,6 +98,11 @@ class Coverage:
             found = self._slot_cache[(week, day)] = _no_double_booking(incoming, continuing)
         return found
 
+    def slots(self, week: int, day: date) -> tuple[Slot, Slot]:
+        """Who fills the slots of week `week` on `day` (one of its days), for
+        callers walking the weeks day by day: no instant to place."""
+        return self._slots(week, day)
+
     def on_day(self, day: date) -> Duty | None:
         """The pair for a working day, as it stands at the day's handoff time
         (so on a handoff day, the new pair)."""

@@ -16,6 +16,7 @@ import pendulum
 from scheduler.core.calendar import DAY, WEEK, WorkCalendar, day_of
 from scheduler.core.coverage import Coverage, Duty, Gap
 from scheduler.core.events import Event, EventBuilder, for_member
+from scheduler.core.fairness import Fairness, drifts, fairness
 from scheduler.core.model import Override, Record, RecordedStint, Roster
 from scheduler.core.rotation import PRE_SEAT, Rotation, Stint, Week
 
@@ -50,7 +51,7 @@ class Finding:
     """Something `rota check` reports. Gaps and swaps that cannot apply are
     problems; the rest are warnings."""
 
-    kind: str  # "gap", "record", "swap", "override", "unrecorded"
+    kind: str  # "gap", "record", "swap", "override", "unrecorded", "fairness"
     message: str
     day: date | None = None
     problem: bool = False  # besides gaps: a swap that is ignored
@@ -237,6 +238,8 @@ class Schedule:
                 f"{self.roster.name_of(o.replace)}) changes nothing: {self.roster.name_of(o.replace)} "
                 "is not on support then"
             ), o.start))
+        for drift in drifts(self, self.fairness(today, stop - DAY, now)):
+            findings.append(Finding("fairness", drift.message, today))
         pending = self.unrecorded(now)
         if pending:
             findings.append(Finding("unrecorded", (
@@ -244,6 +247,11 @@ class Schedule:
                 "so that later roster edits cannot change them"
             )))
         return findings
+
+    def fairness(self, first: date, last: date, now: datetime) -> Fairness:
+        """Each member's share of support from `first` to `last` (inclusive):
+        see `scheduler.core.fairness`."""
+        return fairness(self, first, last, now)
 
     def swap_findings(self) -> list[Finding]:
         """Swaps that cannot apply (problems), and what the others force or
