@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
 from pathlib import Path
 
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from scheduler.roster import holidaycal  # noqa: E402
-from scheduler.core import Absence, Meeting, Member, Roster, Schedule, Swap, Window  # noqa: E402
+from scheduler.core import Absence, Meeting, Member, Override, Roster, Schedule, Swap, Window  # noqa: E402
 
 results: list[tuple[str, float, float, str]] = []
 
@@ -88,6 +88,29 @@ def bench_rotation() -> None:
 
     median, best = measure(30, compute_swapped)
     report("the same with 5 swaps", median, best, 0.050)
+
+
+def bench_fairness() -> None:
+    """The fairness report over the whole of ten years: every day of it
+    walked, overrides applied, from a fresh schedule (as a command would)."""
+    roster = big_roster()
+    holidays = holidaycal.calendar("US")
+    rng = random.Random(14)
+    overrides = []
+    for _ in range(30):
+        first = roster.start + timedelta(days=rng.randrange(10 * 365))
+        replaced, cover = rng.sample(roster.members, 2)
+        overrides.append(Override(first, first + timedelta(days=rng.randrange(1, 5)), replaced.email, cover.email))
+    roster = replace(roster, overrides=tuple(overrides))
+    first, last = roster.start, roster.start + timedelta(days=10 * 365 - 1)
+    now = datetime(2032, 1, 1, 12, tzinfo=timezone.utc)
+
+    def compute():
+        Schedule(roster, holidays).fairness(first, last, now)
+
+    compute()
+    median, best = measure(20, compute)
+    report("the fairness report over 10 years and 50 members (30 overrides)", median, best, 0.200)
 
 
 def with_swaps(roster: Roster, holidays, count: int) -> Roster:
@@ -578,6 +601,7 @@ def bench_database() -> None:
 def main() -> int:
     print(f"rota benchmarks on Python {sys.version.split()[0]}")
     bench_rotation()
+    bench_fairness()
     bench_feed()
     bench_who()
     bench_hostile_rosters()

@@ -90,6 +90,18 @@ def _reading_commands(commands) -> None:
     check.add_argument("--at", metavar="DATETIME", help="check as of this instant (default: now)")
     check.set_defaults(run=cmd_check)
 
+    fair = commands.add_parser("report", help="each member's share of support: is the load fair? (and days per month)")
+    _roster_arg(fair)
+    fair.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                      help="first day (default: 12 months before --at)")
+    fair.add_argument("--to", dest="end", type=_date, metavar="DATE",
+                      help="last day, included (default: 6 months after --at)")
+    fair.add_argument("--at", metavar="DATETIME", help="days up to this instant come from the record (default: now)")
+    fair.add_argument("--monthly", action="store_true", help="support days per member and calendar month")
+    fair.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    fair.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    fair.set_defaults(run=cmd_report)
+
 
 def _writing_commands(commands) -> None:
     """What a handoff does: the record, and everything `rota run` drives."""
@@ -351,6 +363,41 @@ def cmd_check(args, now, settings) -> int:
     findings = schedule.check(instant(args.at, schedule, now), args.weeks)
     emit(report.check_text(str(path), findings, args.weeks))
     return 1 if any(f.is_problem for f in findings) else 0
+
+
+def cmd_report(args, now, settings) -> int:
+    from scheduler.publish import fairnessreport
+    from scheduler.core.events import support_name
+
+    team = load_team(args, settings)
+    schedule = team.schedule()
+    at = instant(args.at, schedule, now)
+    first, last = fairnessreport.span_of(schedule.local_date(at), args.start, args.end)
+    if last < first:
+        raise RotaError(f"--to {last.isoformat()} is before --from {first.isoformat()}")
+    if (last - first).days > MAX_WEEKS * 7:
+        raise RotaError(f"--from {first.isoformat()} --to {last.isoformat()}: at most {MAX_WEEKS // 52} years at once")
+    found = schedule.fairness(first, last, at)
+    roster = team.roster
+    if args.format == "json":
+        text = json.dumps(fairnessreport.as_json(found, roster.name, roster.timezone, args.monthly), indent=2,
+                          ensure_ascii=False) + "\n"
+    elif args.format == "csv":
+        text = fairnessreport.as_csv(found, args.monthly)
+    else:
+        text = fairnessreport.as_table(found, support_name(roster.name), args.monthly)
+    if args.output:
+        from scheduler.store.atomicfile import write_atomic
+
+        try:
+            write_atomic(Path(args.output), text.encode("utf-8"))
+        except OSError as e:
+            raise RotaError(f"{args.output}: cannot write the report: {e.strerror}") from None
+        rows = len(found.months) if args.monthly else len(found.shares)
+        print(f"Wrote {rows} rows to {args.output}", file=sys.stderr)
+    else:
+        emit(text)
+    return 0
 
 
 def cmd_record(args, now, settings) -> int:
