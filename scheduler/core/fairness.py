@@ -265,7 +265,7 @@ class Drift:
         others = " and ".join(self.others)
         why = (f"on days when {others} (below their share) could have served" if above else
                f"free on days when {others} (above their share) served")
-        return (f"{s.name} has {s.days.support} support days ({s.stints} stints) from {self.first.isoformat()} to "
+        return (f"{s.name} has {s.days.support} support days ({s.stints} stint{'' if s.stints == 1 else 's'}) from {self.first.isoformat()} to "
                 f"{self.last.isoformat()}, {abs(s.difference):.1f} {'more' if above else 'fewer'} than the team's "
                 f"mean for their time on the team ({s.expected:.1f}): more than one stint ({STINT_DAYS} days) "
                 f"{'above' if above else 'below'} it, {why}")

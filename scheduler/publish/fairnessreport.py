@@ -152,7 +152,7 @@ def bar_chart(report: Fairness) -> str:
             mean_text = "not on the roster any more: no mean"
         else:
             mean_text = f"mean for their time on the team {s.expected:.1f}, difference {s.difference:+.1f}"
-        tip = escape(f"{s.name}: {s.days.support} support days, {s.stints} stints; {mean_text}")
+        tip = escape(f"{s.name}: {s.days.support} support days, {stints(s.stints)}; {mean_text}")
         parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{y + BAR_HEIGHT * 0.7:.1f}" text-anchor="end">{name}</text>')
         parts.append(f'<rect class="bar" data-member="{escape(s.email, {chr(34): "&quot;"})}" x="{LABEL_WIDTH}" '
                      f'y="{y}" width="{length:.1f}" height="{BAR_HEIGHT}"><title>{tip}</title></rect>')
@@ -164,10 +164,13 @@ def bar_chart(report: Fairness) -> str:
     legend_y = height - 8
     parts.append(f'<line class="mean" x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH + 14}" y1="{legend_y - 4}" '
                  f'y2="{legend_y - 4}"/>')
-    parts.append(f'<text x="{LABEL_WIDTH + 20}" y="{legend_y}">the team\'s mean for each one\'s time on the team '
-                 f'({report.rate:.3f} days per day of membership)</text>')
+    parts.append(f'<text x="{LABEL_WIDTH + 20}" y="{legend_y}">the team\'s mean for each one\'s time on the team</text>')
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def stints(n: int) -> str:
+    return f"{n} stint" if n == 1 else f"{n} stints"
 
 
 def span_of(today: date, first: date | None, last: date | None) -> tuple[date, date]:
