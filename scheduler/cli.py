@@ -140,6 +140,8 @@ def _serving_commands(commands) -> None:
     add.add_argument("--name", help="shown on the page and in the audit log")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin (for scripts)")
     add.add_argument("--reset-password", action="store_true", help="give an existing editor a new password")
+    add.add_argument("--sso", action="store_true",
+                     help="no password: the editor signs in through the organisation's provider (ROTA_OIDC_ISSUER)")
     _roster_arg(add)
     add.set_defaults(run=cmd_user_add)
     remove = actions.add_parser("remove", help="remove an editor")
@@ -503,6 +505,13 @@ def cmd_user_add(args, now, settings) -> int:
         raise RotaError(f"{email} is already an editor; to give them a new password, add --reset-password")
     if args.reset_password and not exists:
         raise RotaError(f"{email} is not an editor, so there is no password to reset; leave out --reset-password")
+    if args.sso:
+        if args.reset_password or args.password_stdin:
+            raise RotaError("--sso adds an editor without a password: leave out --reset-password and --password-stdin")
+        editor = store.add(email, None, args.name)
+        print(f"{editor.name} <{editor.email}> can now edit the roster once signed in through the provider "
+              f"(stored in {store.path}).")
+        return 0
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

@@ -257,6 +257,21 @@ def test_user_add_list_remove_and_the_editors_file_is_private(capsys, roster, mo
 
 
 
+def test_user_add_sso_adds_an_editor_without_asking_for_a_password(capsys, roster):
+    from scheduler.store.editors import EditorStore
+
+    # No terminal and nothing on stdin: --sso asks for nothing.
+    assert main(["user", "add", "Sam@Example.gov", "--sso", "--name", "Sam", "--roster", str(roster)]) == 0
+    assert capsys.readouterr().out.startswith("Sam <sam@example.gov> can now edit the roster once signed in through")
+    store = EditorStore(roster.with_name("team.editors.json"))
+    assert store.get("sam@example.gov").name == "Sam" and store.verify("sam@example.gov", "") is None
+    assert main(["user", "add", "sam@example.gov", "--sso", "--roster", str(roster)]) == 2
+    assert "already an editor" in capsys.readouterr().err
+    assert main(["user", "add", "new@example.gov", "--sso", "--password-stdin", "--roster", str(roster)]) == 2
+    assert "--sso adds an editor without a password" in capsys.readouterr().err
+    assert store.get("new@example.gov") is None
+
+
 def test_user_add_without_a_terminal_or_stdin_password_is_one_line(roster):
     script = Path(sys.executable).parent / "rota"
     proc = subprocess.run([str(script), "user", "add", "ed@example.gov", "--roster", str(roster)],

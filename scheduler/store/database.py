@@ -466,7 +466,7 @@ class DatabaseEditors:
                 for r in self.store._read(self._select().order_by(editors_table.c.email))]
 
     @_guarded
-    def add(self, email: str, password: str, name: str | None = None) -> Editor:
+    def add(self, email: str, password: str | None, name: str | None = None) -> Editor:
         email, hashed = checked_credentials(email, password)
         e = editors_table.c
         insert = self.store._insert(editors_table).values(team_id=self.store.team_id, email=email,
@@ -498,7 +498,7 @@ class DatabaseEditors:
     @_guarded
     def verify(self, email: str, password: str) -> Editor | None:
         row = self._row(email.strip().lower())
-        if row is None:
+        if row is None or not row.password_hash:
             password_matches(dummy_hash(), password)  # as long as a wrong password: nobody learns who is an editor
             return None
         if not password_matches(row.password_hash, password):

@@ -5,7 +5,8 @@ says), never in the roster itself: each editor's email, name and a salted
 password hash from `werkzeug.security`, and a session generation. The file
 is written atomically with mode 0600, under a lock so that the web page and
 `rota user` never lose each other's changes; `rota user add` and
-`rota user remove` manage it.
+`rota user remove` manage it. An editor added without a password (`rota
+user add --sso`) signs in only through the organisation's provider.
 
 A signed-in session carries the generation it began with; bumping it (on
 sign-out, and whenever the password changes) ends every session of that
@@ -77,7 +78,7 @@ class EditorStore:
     def list(self) -> list[Editor]:
         return [_editor(email, e) for email, e in sorted(self._load().items())]
 
-    def add(self, email: str, password: str, name: str | None = None) -> Editor:
+    def add(self, email: str, password: str | None, name: str | None = None) -> Editor:
         email, hashed = checked_credentials(email, password)
         with self._lock():
             editors = self._load()
@@ -109,7 +110,7 @@ class EditorStore:
     def verify(self, email: str, password: str) -> Editor | None:
         email = email.strip().lower()
         entry = self._load().get(email)
-        if entry is None:
+        if entry is None or not entry["hash"]:
             password_matches(dummy_hash(), password)
             return None
         if not password_matches(entry["hash"], password):
@@ -121,12 +122,15 @@ class EditorStore:
         return _editor(email, entry) if entry else None
 
 
-def checked_credentials(email: str, password: str) -> tuple[str, str]:
-    """The editor's email as kept (lower-case) and the password's hash, or
-    the reason either is refused: the same rules for every store."""
+def checked_credentials(email: str, password: str | None) -> tuple[str, str]:
+    """The editor's email as kept (lower-case) and the password's hash (empty
+    for no password: no password matches it), or the reason either is
+    refused: the same rules for every store."""
     email = email.strip().lower()
     if "@" not in email:
         raise RotaError(f"{email!r} is not an email address")
+    if password is None:
+        return email, ""
     if len(password) < MIN_PASSWORD:
         raise RotaError(f"the password must have at least {MIN_PASSWORD} characters")
     return email, hash_password(password)

@@ -388,6 +388,16 @@ def test_editors_are_added_listed_checked_and_removed(store):
     assert [e.email for e in store.editors().list()] == ["ed@example.gov"]
 
 
+def test_an_editor_without_a_password_is_kept_and_no_password_signs_them_in(store):
+    editors = store.editors()
+    added = editors.add("Sso@Example.gov", None, "Sam")
+    assert (added.email, added.name) == ("sso@example.gov", "Sam")
+    again = store.editors()
+    assert again.get("sso@example.gov").name == "Sam" and [e.email for e in again.list()] == ["sso@example.gov"]
+    for guess in ("", PASSWORD, "None"):
+        assert again.verify("sso@example.gov", guess) is None
+
+
 def test_a_new_password_and_ending_sessions_bump_the_session_generation(store):
     editors = store.editors()
     first = editors.add("ed@example.gov", PASSWORD, "Ed Itor").generation
