@@ -22,11 +22,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from scheduler import servicesecrets
+from scheduler import servicesecrets, vcap
 from scheduler.errors import ConfigError
 from scheduler.store import dburl
 from scheduler.sync.retry import CONNECT_TIMEOUT, MAX_TIMEOUT, READ_TIMEOUT, Timeouts
 
+# The service cloud.gov's identity provider is bound as, and where its discovery starts.
+IDENTITY_PROVIDER_SERVICE = "cloud-gov-identity-provider"
+CLOUD_GOV_ISSUER = "https://login.fr.cloud.gov"
+DISCOVERY = "/.well-known/openid-configuration"
 MIN_SECRET = 32  # bytes of ROTA_SECRET_KEY: a short key would let anyone compute the feed tokens
 
 
@@ -53,6 +57,10 @@ class Settings:
     slack_webhook_url: str | None = field(default=None, repr=False)  # SLACK_WEBHOOK_URL: the URL is the secret
     # ROTA_DATABASE_URL, DATABASE_URL and VCAP_SERVICES as set (they hold passwords): see `database_url`
     database_env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    oidc_issuer: str | None = None  # ROTA_OIDC_ISSUER: where the provider's discovery document is
+    oidc_client_id: str | None = None  # ROTA_OIDC_CLIENT_ID
+    oidc_client_secret: str | None = field(default=None, repr=False)  # ROTA_OIDC_CLIENT_SECRET
+    local_passwords_text: str | None = None  # ROTA_LOCAL_PASSWORDS: "off" once a provider signs people in
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -81,7 +89,46 @@ class Settings:
             google_api_endpoint=env.get("ROTA_GOOGLE_API_ENDPOINT"),
             slack_webhook_url=env.get("SLACK_WEBHOOK_URL"),
             database_env={name: env[name] for name in (*dburl.ENV_NAMES, "VCAP_SERVICES") if name in env},
+            oidc_issuer=env.get("ROTA_OIDC_ISSUER"),
+            oidc_client_id=env.get("ROTA_OIDC_CLIENT_ID"),
+            oidc_client_secret=env.get("ROTA_OIDC_CLIENT_SECRET"),
+            local_passwords_text=env.get("ROTA_LOCAL_PASSWORDS"),
         )
+
+    @property
+    def oidc(self) -> OidcProvider | None:
+        """The OpenID Provider people sign in with (None: local passwords only):
+        ROTA_OIDC_* as set, each missing one taken from a bound
+        cloud-gov-identity-provider service, whose issuer is cloud.gov's."""
+        found = vcap.credentials(self.database_env, IDENTITY_PROVIDER_SERVICE)
+        bound = found[1] if found else {}
+        where = f"the {found[0]} service" if found else None
+        issuer = (self.oidc_issuer or "").strip() or (CLOUD_GOV_ISSUER if found else "")
+        client_id = (self.oidc_client_id or "").strip() or str(bound.get("client_id") or "")
+        secret = self.oidc_client_secret or str(bound.get("client_secret") or "")
+        if not (issuer or client_id or secret):
+            return None
+        missing = [name for name, value in (("ROTA_OIDC_ISSUER", issuer), ("ROTA_OIDC_CLIENT_ID", client_id),
+                                            ("ROTA_OIDC_CLIENT_SECRET", secret)) if not value]
+        if missing:
+            raise ConfigError(f"signing in with a provider needs {', '.join(missing)} too"
+                              + (f" (none in {where})" if where else ""))
+        if not issuer.startswith(("https://", "http://")):
+            raise ConfigError(f"ROTA_OIDC_ISSUER must be an https:// URL (the provider's issuer), not {issuer!r}")
+        return OidcProvider(issuer.removesuffix(DISCOVERY).rstrip("/"), client_id, secret)
+
+    @property
+    def local_passwords(self) -> bool:
+        """Whether editors may sign in with a password kept by rota (the
+        default); off only when a provider signs people in instead."""
+        text = (self.local_passwords_text or "on").strip().lower()
+        if text not in ("on", "off", "1", "0", "true", "false", "yes", "no"):
+            raise ConfigError(f"ROTA_LOCAL_PASSWORDS must be on or off, not {text!r}")
+        on = text in ("on", "1", "true", "yes")
+        if not on and self.oidc is None:
+            raise ConfigError("ROTA_LOCAL_PASSWORDS=off needs a provider to sign in with (ROTA_OIDC_ISSUER, "
+                              "ROTA_OIDC_CLIENT_ID, ROTA_OIDC_CLIENT_SECRET): otherwise nobody could sign in")
+        return on
 
     @property
     def database_url(self) -> str | None:
@@ -109,6 +156,17 @@ class Settings:
         if not text.isdigit():
             raise ConfigError(f"ROTA_TRUSTED_PROXIES must be a number of proxies (0, 1, 2...), not {text!r}")
         return int(text)
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    issuer: str  # the base of the discovery URL
+    client_id: str
+    client_secret: str = field(repr=False)
+
+    @property
+    def discovery_url(self) -> str:
+        return self.issuer + DISCOVERY
 
 
 def _seconds(name: str, text: str | None, default: float) -> float:

@@ -27,3 +27,20 @@ def bound(env: Mapping[str, str], label: str, error: type[Exception] = ConfigErr
     if not isinstance(found, list):
         raise error(f"VCAP_SERVICES: {label} is not a list of services")
     return found
+
+
+def credentials(env: Mapping[str, str], label: str, error: type[Exception] = ConfigError) -> tuple[str, dict] | None:
+    """The name and credentials of the one service bound under `label` (None
+    when none is); more than one, or credentials that are not an object,
+    is an `error` that names them."""
+    services = [s for s in bound(env, label, error) if isinstance(s, dict)]
+    if not services:
+        return None
+    if len(services) > 1:
+        names = ", ".join(repr(s.get("name", "?")) for s in services)
+        raise error(f"VCAP_SERVICES: {len(services)} {label} services are bound ({names}); bind only one")
+    name = str(services[0].get("name", label))
+    found = services[0].get("credentials") or {}
+    if not isinstance(found, dict):
+        raise error(f"VCAP_SERVICES: the {label} service {name!r} has credentials that are not a JSON object")
+    return name, found

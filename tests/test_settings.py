@@ -144,3 +144,61 @@ def test_no_secret_from_the_service_shows_in_the_repr():
     assert "bot@agency.gov" in shown
     for secret in ("k" * 40, "zd-s3cret", "hook-s3cret", "key-s3cret", "rds-s3cret"):
         assert secret not in shown
+
+
+# -- signing in with an OpenID Provider ----------------------------------------------------------
+
+OIDC = {"ROTA_OIDC_ISSUER": "https://idp.agency.gov/", "ROTA_OIDC_CLIENT_ID": "rota",
+        "ROTA_OIDC_CLIENT_SECRET": "client-s3cret"}
+
+
+def sso_service(**credentials) -> dict:
+    return {"name": "rota-sso", "label": "cloud-gov-identity-provider", "plan": "oauth-client",
+            "credentials": credentials}
+
+
+def test_a_provider_is_configured_by_its_issuer_client_id_and_secret():
+    s = Settings.from_env(OIDC)
+    assert (s.oidc.issuer, s.oidc.client_id, s.oidc.client_secret) == ("https://idp.agency.gov", "rota", "client-s3cret")
+    assert s.oidc.discovery_url == "https://idp.agency.gov/.well-known/openid-configuration"
+    assert Settings.from_env({**OIDC, "ROTA_OIDC_ISSUER": s.oidc.discovery_url}).oidc.issuer == "https://idp.agency.gov"
+    assert s.local_passwords is True  # on until turned off
+    assert Settings.from_env({**OIDC, "ROTA_LOCAL_PASSWORDS": "off"}).local_passwords is False
+    assert "client-s3cret" not in repr(s) and "client-s3cret" not in repr(s.oidc)
+    assert Settings.from_env({}).oidc is None
+
+
+def test_a_bound_cloud_gov_identity_provider_gives_the_client_and_cloud_govs_issuer():
+    env = {"VCAP_SERVICES": json.dumps({"cloud-gov-identity-provider": [
+        sso_service(client_id="uaa-client", client_secret="uaa-s3cret")]})}
+    s = Settings.from_env(env)
+    assert (s.oidc.issuer, s.oidc.client_id, s.oidc.client_secret) == (
+        "https://login.fr.cloud.gov", "uaa-client", "uaa-s3cret")
+    assert s.oidc.discovery_url == "https://login.fr.cloud.gov/.well-known/openid-configuration"
+    assert Settings.from_env({**env, **OIDC}).oidc.client_id == "rota"  # the environment wins
+    assert "uaa-s3cret" not in repr(s)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"ROTA_OIDC_ISSUER": "https://idp.agency.gov"},
+     "signing in with a provider needs ROTA_OIDC_CLIENT_ID, ROTA_OIDC_CLIENT_SECRET too"),
+    ({**OIDC, "ROTA_OIDC_ISSUER": "idp.agency.gov"}, "ROTA_OIDC_ISSUER must be an https:// URL"),
+    ({"VCAP_SERVICES": json.dumps({"cloud-gov-identity-provider": [sso_service(client_id="c")]})},
+     "signing in with a provider needs ROTA_OIDC_CLIENT_SECRET too (none in the rota-sso service)"),
+    ({"VCAP_SERVICES": json.dumps({"cloud-gov-identity-provider": [sso_service(), sso_service()]})},
+     "VCAP_SERVICES: 2 cloud-gov-identity-provider services are bound ('rota-sso', 'rota-sso'); bind only one"),
+    ({"ROTA_LOCAL_PASSWORDS": "off"}, "ROTA_LOCAL_PASSWORDS=off needs a provider to sign in with"),
+    ({**OIDC, "ROTA_LOCAL_PASSWORDS": "nope"}, "ROTA_LOCAL_PASSWORDS must be on or off, not 'nope'"),
+])
+def test_a_provider_half_configured_is_one_line_without_its_secret(env, message):
+    s = Settings.from_env(env)
+    with pytest.raises(RotaError) as refused:
+        s.oidc, s.local_passwords
+    assert str(refused.value).startswith(message) and "s3cret" not in str(refused.value)
+
+
+def test_the_page_refuses_to_start_half_configured(tmp_path):
+    from web import create_app
+
+    with pytest.raises(RotaError, match="ROTA_LOCAL_PASSWORDS=off needs a provider"):
+        create_app({"ROSTER": str(tmp_path / "none.yaml")}, settings=Settings.from_env({"ROTA_LOCAL_PASSWORDS": "off"}))
