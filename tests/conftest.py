@@ -20,6 +20,7 @@ for name in list(os.environ):
 sys.path.insert(0, str(Path(__file__).parent))
 
 from dbkit import database_url, postgres_server, postgres_url, sqlite_url, _postgres_admin  # noqa: E402, F401  fixtures
+from oidckit import oidc_provider  # noqa: E402, F401  fixture
 
 
 @pytest.fixture
