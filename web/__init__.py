@@ -17,6 +17,10 @@ ROTA_TRUSTED_PROXIES  how many proxies in front of the app append to
                   1 or more, the client address and https come from them
 ROTA_PRIVATE      "1": reading the page needs a signed-in editor too
 ROTA_EDITORS      the editors file (default beside the roster)
+ROTA_OIDC_ISSUER, ROTA_OIDC_CLIENT_ID, ROTA_OIDC_CLIENT_SECRET
+                  sign people in with the organisation's OpenID Provider
+                  (or a bound cloud-gov-identity-provider service): see web.sso
+ROTA_LOCAL_PASSWORDS  "off": with a provider, editors' rota passwords are refused
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         PUBLIC_URL=settings.public_url,
         PRIVATE=settings.private,
         EDITORS=settings.editors,
+        OIDC=settings.oidc,  # the provider people sign in with, or None
+        LOCAL_PASSWORDS=settings.local_passwords,
         SECRET_KEY=settings.secret_key,
         TRUSTED_PROXIES=settings.trusted_proxies,
         SETTINGS=settings,  # for what the page asks outside systems (Zendesk's credentials)
@@ -89,11 +95,12 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         # X-Forwarded-Proto on; the Host header reaches the app as the client sent it.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=0)
 
-    from web import auth, fairness, feeds, pages, roster, state
+    from web import auth, fairness, feeds, pages, roster, sso, state
 
     app.session_interface = auth.SessionInterface()
     state.init_app(app)
     csrf.init_app(app)
+    sso.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(feeds.bp)

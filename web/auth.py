@@ -1,4 +1,5 @@
-"""Signing in and out; only signed-in editors change anything.
+"""Signing in with rota's own passwords, and signing out; who is signed in
+and what they may do is `web.people`'s, the organisation's provider `web.sso`'s.
 
 Passwords are checked against salted hashes (werkzeug.security); the session
 is a signed cookie that also carries the editor's session generation (see
@@ -15,7 +16,6 @@ slows down their own guesses, not the editor's.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import secrets
@@ -28,13 +28,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from scheduler.errors import RotaError
 
-from web import state
+from web import people, sso, state
+from web.people import editor_required  # noqa: F401  (its old home: views import it from here too)
 from scheduler.store.signincounts import Unavailable
 
 bp = Blueprint("auth", __name__)
 DEVICE_COOKIE = "rota_device"
 DEVICE_DAYS = 365
-SEEN_EVERY = 60  # seconds: how stale `seen` may get before the cookie is rewritten
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -46,45 +46,8 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 @bp.before_app_request
-def load_editor():
-    g.editor = None
-    email = session.get("editor")
-    if not email:
-        return
-    editor = state.state().editors.get(email)
-    now = state.now().timestamp()
-    idle = now - session.get("seen", 0)
-    if editor is None or session.get("generation") != editor.generation:
-        _end_session()
-    elif idle > current_app.config["SESSION_IDLE"]:
-        _end_session()
-        flash("You were signed out after a long time without using the page.", "error")
-    else:
-        if idle >= SEEN_EVERY:
-            session["seen"] = int(now)
-        g.editor = editor
-
-
-def _end_session():
-    for name in ("editor", "generation", "seen"):
-        session.pop(name, None)
-
-
-def editor_required(view):
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.editor is None:
-            if request.method == "GET":
-                flash("Sign in as an editor to change the roster.", "error")
-                back = request.full_path if request.query_string else request.path
-            else:
-                # Sending them back to a form's POST address after sign-in would end on a 405.
-                flash("You are not signed in, so your change was not saved: sign in and make it again.", "error")
-                back = url_for("roster.edit")
-            return redirect(url_for("auth.signin", next=back))
-        return view(*args, **kwargs)
-
-    return wrapped
+def load_person():
+    people.load()
 
 
 @bp.route("/signin", methods=("GET", "POST"))
@@ -92,6 +55,8 @@ def signin():
     target = _safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("signin.html", next=target)
+    if not current_app.config["LOCAL_PASSWORDS"]:
+        return people.refuse("Passwords kept by rota are turned off here: sign in with your organisation's account.")
     email = request.form.get("email", "").strip().lower()
     st = state.state()
     if not st.hashing.acquire(blocking=False):
@@ -113,8 +78,7 @@ def signin():
         st.hashing.release()
     if editor is None:
         return render_template("signin.html", next=target, email=email, error="Wrong email or password."), 401
-    session.clear()  # nothing from before signing in carries over
-    session.update(editor=editor.email, generation=editor.generation, seen=int(now))
+    people.begin_session(editor.email, people.PASSWORD, editor)
     flash(f"Signed in as {editor.name}.", "ok")
     response = redirect(target)
     response.set_cookie(DEVICE_COOKIE, _device_cookie(email), max_age=DEVICE_DAYS * 86400, path=url_for("auth.signin"),
@@ -124,14 +88,21 @@ def signin():
 
 @bp.route("/signout", methods=("POST",))
 def signout():
+    """Ends the session here and, for an editor, everywhere; signed in through
+    a provider that offers it, the provider's session ends too."""
     if g.editor is not None:
         try:
             state.state().editors.end_sessions(g.editor.email)
         except (OSError, RotaError):
             flash("Signed out here, but sessions elsewhere could not be ended: the editors file cannot be written.",
                   "error")
+    id_token = session.get("id_token") if session.get("via") == people.PROVIDER else None
     session.clear()
     flash("Signed out.", "ok")
+    if id_token is not None:
+        away = sso.end_session_url(id_token)
+        if away is not None:
+            return redirect(away)
     return redirect(url_for("pages.index"))
 
 

@@ -11,15 +11,28 @@ from scheduler.core.schedule import COMING_WEEKS
 from scheduler.core.events import support_name, when
 from scheduler.errors import RotaError
 
-from web import feeds, state, timeline
+from web import feeds, people, state, timeline
 
 bp = Blueprint("pages", __name__)
 
 
+def _private(back: str):
+    """With ROTA_PRIVATE, the pages are for the team's members and editors:
+    nobody signed in is sent to sign in, anyone else refused."""
+    if not current_app.config["PRIVATE"] or g.editor is not None:
+        return None
+    if g.person is None:
+        return redirect(url_for("auth.signin", next=back))
+    if g.person.member is None:
+        return people.refuse(f"This page is only for the team and its editors; {g.person.email} is not a "
+                             "current member of the roster.")
+    return None
+
+
 @bp.route("/")
 def index():
-    if current_app.config["PRIVATE"] and g.editor is None:
-        return redirect(url_for("auth.signin", next="/"))
+    if (closed := _private("/")) is not None:
+        return closed
     team, stamp = state.team_keyed()
     schedule, roster = team.schedule(), team.roster
     now = state.now()
@@ -48,8 +61,8 @@ def index():
 @bp.route("/member/<email>")
 def member(email):
     """One member's picture: their stints, absences, covers and swaps."""
-    if current_app.config["PRIVATE"] and g.editor is None:
-        return redirect(url_for("auth.signin", next=request.path))
+    if (closed := _private(request.path)) is not None:
+        return closed
     email = email.lower()
     team, stamp = state.team_keyed()
     schedule, roster = team.schedule(), team.roster

@@ -12,7 +12,7 @@ from scheduler.roster.edits import KINDS, EditError, SaveFailed, plan_edit, save
 from scheduler.errors import StaleVersion
 
 from web import state
-from web.auth import editor_required
+from web.people import editor_required
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 FIELDS = ("name", "email", "joined", "left", "from", "to", "note", "replace", "with", "week", "with_week")

@@ -145,3 +145,41 @@ def test_signing_in_with_a_tab_in_next_ends_on_the_site(site, page, how):
     page.wait_for_load_state()
     assert page.url == url + "/"
     assert "Signed in as Ed Itor." in page.locator(".flash").inner_text()
+
+
+def test_signing_in_and_out_through_the_organisations_provider(roster_dir, page, oidc_provider):
+    import pendulum
+
+    from oidckit import log_in_on_page
+
+    path = roster_dir / "team.yaml"
+    path.write_text(yaml_text(team("Ada Lovelace", "Bob Kahn", "Cy Young", "Di Fox", holidays="US")))
+    now = pendulum.datetime(2027, 1, 12, 15, tz="UTC")
+    # No ROTA_PUBLIC_URL: the redirect URI is this server's own loopback address and port.
+    app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now,
+                      "OIDC": oidc_provider.settings, "LOCAL_PASSWORDS": False})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        page.goto(url + "/")
+        page.get_by_role("navigation").get_by_role("link", name="Sign in").click()
+        assert page.get_by_label("Password").count() == 0  # local passwords are off
+        page.get_by_role("link", name="Sign in with your organisation's account").click()
+        assert page.url.startswith(oidc_provider.issuer + "/interaction/")
+        log_in_on_page(page, "ada@example.gov")
+        assert page.url == url + "/"
+        assert "Signed in as ada@example.gov." in page.locator(".flash").inner_text()
+        assert page.get_by_role("button", name="Sign out Ada Lovelace").is_visible()
+
+        page.get_by_role("button", name="Sign out Ada Lovelace").click()
+        assert page.url.startswith(oidc_provider.issuer + "/session/end")
+        page.get_by_role("button", name="Yes, sign me out").click()
+        page.wait_for_url(url + "/**")
+        assert page.get_by_role("navigation").get_by_role("link", name="Sign in").is_visible()
+        assert "Signed out." in page.locator(".flash").inner_text()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
