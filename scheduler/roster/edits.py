@@ -19,6 +19,7 @@ import dataclasses
 import difflib
 import errno
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -35,7 +36,7 @@ from scheduler.roster.rosterfile import RosterFile
 from scheduler.store.auditlog import Entry
 from scheduler.team import Team
 
-KINDS = ("add_member", "retire_member", "add_absence", "remove_absence", "add_override", "swap")
+KINDS = ("add_member", "retire_member", "add_absence", "remove_absence", "add_override", "swap", "handover")
 
 
 class EditError(RotaError):
@@ -135,15 +136,18 @@ def _check_swaps(kind: str, before: Schedule, after: Schedule) -> list[str]:
     known = set(before.swap_findings())
     new = [f for f in after.swap_findings() if f not in known]
     refused = [f for f in new if f.is_problem]
-    if kind == "swap" and refused:
+    if kind in ("swap", "handover") and refused:
         raise EditError(refused[0].message, "week")
     return [f.message for f in new]
 
 
-def save_edit(team: Team, edit: Edit, editor, now: datetime) -> Team:
+def save_edit(team: Team, edit: Edit, editor, now: datetime, also: Callable[[], None] | None = None) -> Team:
     """Write the edit's bytes if the roster is still the one the edit was
-    planned on; returns the team as saved. `editor` (an `editors.Editor`)
-    signs the audit log entry. Raises StaleVersion if someone else saved in
+    planned on; returns the team as saved. `editor` (an `editors.Editor`, or
+    anyone with an email and a name) signs the audit log entry. `also` runs
+    with the audit entry, after the version check and before the roster
+    changes (a trade closes its offer there): if it raises, nothing is saved
+    and its error propagates. Raises StaleVersion if someone else saved in
     between, SaveFailed if the disk refuses: in both cases the roster file
     is as it was."""
     team = dataclasses.replace(team)  # the caller's (perhaps shared) team stays as it was
@@ -157,6 +161,11 @@ def save_edit(team: Team, edit: Edit, editor, now: datetime) -> Team:
               "base": edit.base.version, "version": edit.version}
     audited = False
 
+    def audit_and_also() -> None:
+        if also is not None:
+            also()
+        audit()
+
     def audit(result: str = "ok") -> None:
         nonlocal audited
         try:
@@ -167,7 +176,7 @@ def save_edit(team: Team, edit: Edit, editor, now: datetime) -> Team:
         audited = True
 
     try:
-        saved = rosterfile.replace(edit.base, edit.new, before=audit, store=team.store)
+        saved = rosterfile.replace(edit.base, edit.new, before=audit_and_also, store=team.store)
     except _AuditFailed as e:
         raise SaveFailed(f"Could not save: the audit log {log} cannot be written ({_why(e.args[0])}), and no "
                          "change is saved without its audit entry. Nothing was changed.") from None
@@ -289,9 +298,35 @@ def _swap(team, doc, f, today, now):
             f"(week of {other_week.isoformat()}) trade stints"), member
 
 
+def _handover(team, doc, f, today, now):
+    schedule = team.schedule()
+    monday = _date(f, "week")
+    index = schedule.week_index(monday)
+    if index is None or index < 0:
+        raise EditError(f"{monday.isoformat()} is not the Monday of a rotation week", "week")
+    stint = schedule.stint(index)
+    if stint.start <= now:
+        raise EditError(f"the stint of the week of {monday.isoformat()} has begun: only upcoming stints "
+                        "change hands", "week")
+    if stint.member is None:
+        raise EditError(f"the week of {monday.isoformat()} is a gap: add an override instead", "week")
+    taker = _member(team, f, "with")
+    if taker == stint.member:
+        raise EditError(f"{team.roster.name_of(taker)} already holds the stint of the week of "
+                        f"{monday.isoformat()}", "with")
+    blocker = schedule.rotation.unavailable(taker, index)
+    if blocker is not None:
+        raise EditError(f"{team.roster.name_of(taker)} cannot serve the whole stint of the week of "
+                        f"{monday.isoformat()}: {blocker}", "with")
+    doc.append(("swaps",), {"week": monday, "member": stint.member, "with": taker})
+    return (f"{team.roster.name_of(taker)} takes {team.roster.name_of(stint.member)}'s stint of the week of "
+            f"{monday.isoformat()}"), stint.member
+
+
 _APPLY = {
     "add_member": _add_member, "retire_member": _retire_member, "add_absence": _add_absence,
     "remove_absence": _remove_absence, "add_override": _add_override, "swap": _swap,
+    "handover": _handover,
 }
 
 

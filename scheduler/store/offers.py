@@ -136,7 +136,7 @@ def _fold(path: Path, text: str):
             elif e["event"] == "posted":
                 posted.add((e["id"], e["what"]))
         except (ValueError, KeyError, TypeError) as error:
-            raise FileError(f"{path}:{n}: not an offer entry ({error})") from None
+            raise FileError(path, n, None, f"not an offer entry ({error})") from None
     return offers, posted
 
 

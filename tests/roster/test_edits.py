@@ -211,6 +211,8 @@ def changes(draw):
         return kind, {"replace": replace, "with": cover, **span}
     weeks = [date(2027, 1, 18) + timedelta(weeks=n) for n in range(20)]
     week, other = draw(st.lists(st.sampled_from(weeks), min_size=2, max_size=2, unique=True))
+    if kind == "handover":
+        return kind, {"week": week.isoformat(), "with": draw(emails)}
     return kind, {"week": week.isoformat(), "with_week": other.isoformat()}
 
 
@@ -230,6 +232,7 @@ def test_any_edit_keeps_every_comment_and_touches_only_its_entry(own_line, trail
             # retirement that would leave a later cover with nobody.
             off_team = "so is not a member for all of"
             refusals = {"swap": ("is a gap", "different people", "swap of", off_team),
+                        "handover": ("is a gap", "already holds", "handover of", "swap of", "cannot serve the whole stint"),
                         "add_override": (off_team,), "add_absence": (off_team,),
                         "retire_member": ("already says this", "whoever covers must be a member")}
             if not any(r in e.message for r in refusals.get(kind, ())):
@@ -277,6 +280,10 @@ def _expected(base: Team, kind, f):
         return dataclasses.replace(roster, overrides=roster.overrides + (
             Override(d(f["from"]), d(f["to"]), f["replace"], f["with"], f["note"]),))
     schedule = base.schedule()
+    if kind == "handover":
+        week = d(f["week"])
+        holder = schedule.rotation.stint(schedule.calendar.week_index(week)).member
+        return dataclasses.replace(roster, swaps=roster.swaps + (Swap(week, holder, None, f["with"]),))
     week, other = d(f["week"]), d(f["with_week"])
     mine = schedule.rotation.stint(schedule.calendar.week_index(week)).member
     theirs = schedule.rotation.stint(schedule.calendar.week_index(other)).member
