@@ -1,6 +1,6 @@
 """Moving a folder team into the database (`rota import`): the roster's
-exact bytes, the record, the audit log, the notices, the ticket counts and
-the editors (their password hashes and session generations as they are),
+exact bytes, the record, the audit log, the notices, the trade offers, the
+ticket counts and the editors (their password hashes and session generations as they are),
 all in one transaction, so a failed import leaves the database as it was.
 Values are copied as the files hold them (the record's `recorded_at`, a
 notice's `uncertain`), so the team reads back the same from either store."""
@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from scheduler.errors import RotaError
 from scheduler.store import dbschema as t
+from scheduler.store import offers as offerlog
 from scheduler.store.base import version_of
 from scheduler.store.database import DatabaseStore
 from scheduler.store.folder import FolderStore
@@ -28,6 +29,7 @@ def import_folder(folder: FolderStore, db: DatabaseStore, display_name: str, now
     notices = _lines(folder, "notices")
     audit = folder.read_audit()
     tickets = folder.ticket_counts()
+    offers, posted = offerlog.load(folder.path("offers"))
     editors = folder.editors()._load()
     with db.engine.connect() as c, c.begin():
         c.execute(db._insert(t.teams).values(id=db.team_id, name=display_name, created_at=now)
@@ -50,6 +52,14 @@ def import_folder(folder: FolderStore, db: DatabaseStore, display_name: str, now
             c.execute(t.handoff_notices.insert(), [dict(
                 team_id=db.team_id, week=date.fromisoformat(n["week"]), handoff=n["handoff"],
                 posted_at=_instant(n.get("posted_at"), now), uncertain=bool(n.get("uncertain"))) for n in notices])
+        if offers:
+            # Posts already made stay made: `now` stands in for when (the file keeps it, the row needs one).
+            c.execute(t.trade_offers.insert(), [dict(
+                team_id=db.team_id, id=o.id, week=o.week, member=o.member, to_member=o.to, to_week=o.to_week,
+                expires=o.expires.isoformat(), offered_at=o.offered_at, note=o.note, state=o.state,
+                closed_by=o.closed_by, closed_at=o.closed_at,
+                offer_posted_at=now if (o.id, "offer") in posted else None,
+                outcome_posted_at=now if (o.id, "outcome") in posted else None) for o in offers.values()])
         if tickets:
             c.execute(t.ticket_counts.insert(), [dict(
                 team_id=db.team_id, week=date.fromisoformat(week), unresolved_last_week=int(v["unresolved_last_week"]),
@@ -58,8 +68,8 @@ def import_folder(folder: FolderStore, db: DatabaseStore, display_name: str, now
             c.execute(t.editors.insert(), [dict(
                 team_id=db.team_id, email=email, name=e.get("name", email), password_hash=e["hash"],
                 generation=int(e.get("generation", 0))) for email, e in editors.items()])
-    return {"record": len(record), "audit": len(audit), "notices": len(notices), "tickets": len(tickets),
-            "editors": len(editors)}
+    return {"record": len(record), "audit": len(audit), "notices": len(notices), "offers": len(offers),
+            "tickets": len(tickets), "editors": len(editors)}
 
 
 def _lines(folder: FolderStore, part: str) -> list[dict]:

@@ -80,3 +80,28 @@ def test_with_several_teams_a_command_needs_one_named(rota, db, tmp_path):
 def test_an_empty_database_says_how_to_move_a_team_in(rota, db):
     code, _, err = rota("who")
     assert code == 2 and "rota import --roster FILE" in err
+
+
+def test_trade_offers_move_in_with_their_state_and_posts(rota, db, tmp_path, monkeypatch):
+    from datetime import date, datetime, timedelta, timezone
+
+    from scheduler.store.database import open_database
+    from scheduler.store.offers import Offer
+
+    roster = tmp_path / "team.yaml"
+    roster.write_bytes(ROSTER)
+    folder = FolderStore(roster)
+    at = datetime(2026, 1, 6, 15, tzinfo=timezone.utc)
+    expires = datetime(2026, 1, 19, 9, tzinfo=timezone(-timedelta(hours=5)))
+    folder.add_offer(Offer("open1", date(2026, 1, 19), "ada@example.gov", None, None, expires, at, "dentist"))
+    folder.add_offer(Offer("swap1", date(2026, 1, 26), "bob@example.gov", "cy@example.gov", date(2026, 2, 2),
+                           expires, at))
+    folder.claim_offer_post("open1", "offer", at)
+    folder.close_offer("swap1", "declined", "cy@example.gov", at)
+    code, out, err = rota("import", "--roster", roster)
+    assert code == 0, err
+    assert "2 offers" in out
+    db_store = open_database(db, "platform")
+    assert db_store.offers() == folder.offers()
+    assert db_store.claim_offer_post("open1", "offer", at) is False  # posted before the move: not again
+    assert db_store.claim_offer_post("open1", "outcome", at) is True
