@@ -95,7 +95,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         # X-Forwarded-Proto on; the Host header reaches the app as the client sent it.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=0)
 
-    from web import auth, fairness, feeds, pages, roster, sso, state
+    from web import auth, fairness, feeds, pages, roster, sso, state, trades
 
     app.session_interface = auth.SessionInterface()
     state.init_app(app)
@@ -106,6 +106,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     app.register_blueprint(feeds.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(fairness.bp)
+    app.register_blueprint(trades.bp)
 
     @app.errorhandler(413)
     def too_large(_error):

@@ -1,0 +1,94 @@
+"""A trade end to end in a real headless Chromium (Debian's), two people in
+two browser sessions signed in through a real OpenID Provider: Ada offers
+Bob a swap, Bob previews it and accepts, and the page's coming weeks show it."""
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from oidckit import log_in_on_page
+from rosterkit import team, yaml_text
+from werkzeug.serving import make_server
+
+from web import create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (scripts/test installs it)")
+
+
+@pytest.fixture
+def site(roster_dir, oidc_provider):
+    import pendulum
+
+    path = roster_dir / "team.yaml"
+    path.write_text(yaml_text(team("Ada Lovelace", "Bob Kahn", "Cy Young", "Di Fox", holidays="US")))
+    now = pendulum.datetime(2027, 1, 12, 15, tz="UTC")
+    app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now,
+                      "OIDC": oidc_provider.settings, "LOCAL_PASSWORDS": False})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", path
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def signed_in(browser, url, email):
+    """A browser session of its own (cookies and all), signed in at the provider's form."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(url + "/trades/")
+    page.get_by_role("link", name="Sign in with your organisation's account").click()
+    log_in_on_page(page, email)
+    page.wait_for_url(url + "/trades/")
+    return page
+
+
+def test_ada_offers_bob_a_swap_and_bob_previews_and_accepts_it(site, browser):
+    url, roster = site
+    ada = signed_in(browser, url, "ada@example.gov")
+    form = ada.get_by_role("form", name="Offer the week of 2027-01-25 for trade")
+    form.get_by_label("For").select_option(label="Bob Kahn's stint of the week of 2027-02-01")
+    form.get_by_label("Note (optional)").fill("my sister's wedding")
+    form.get_by_role("button", name="Offer for trade").click()
+    assert "Offered your stint of the week of 2027-01-25 to Bob Kahn." in ada.locator(".flash").inner_text()
+    assert "swaps:" not in roster.read_text()
+
+    bob = signed_in(browser, url, "bob@example.gov")
+    offered = bob.locator("section", has=bob.get_by_role("heading", name="Swaps offered to you"))
+    assert "Ada Lovelace's stint of the week of 2027-01-25 for Bob Kahn's of the week of 2027-02-01" in \
+        offered.inner_text()
+    offered.get_by_role("link", name="Preview and accept").click()
+    assert bob.locator("h1").inner_text() == \
+        "Preview: Ada Lovelace (week of 2027-01-25) and Bob Kahn (week of 2027-02-01) trade stints"
+    table = bob.locator("table").inner_text()
+    assert "2027-01-25" in table and "2027-02-01" in table
+    assert "swaps:" not in roster.read_text()  # previewing writes nothing
+    bob.get_by_role("button", name="Accept this swap").click()
+    assert "Swap accepted: you now have the stint of the week of 2027-01-25." in bob.locator(".flash").inner_text()
+    assert "with_week: 2027-02-01, with: bob@example.gov" in roster.read_text()
+
+    bob.get_by_role("link", name="Who is on support").click()
+    rows = bob.locator("section#coming tbody tr, section:has(h2#coming) tbody tr")
+    incoming = {}
+    for i in range(rows.count()):
+        cells = rows.nth(i).locator("th, td")
+        incoming[cells.nth(0).inner_text().split()[0]] = cells.nth(2).inner_text()
+    assert (incoming["2027-01-25"], incoming["2027-02-01"]) == ("Bob Kahn", "Ada Lovelace")
+    ada.reload()
+    assert "Your offers" in ada.content() and "2027-01-25" not in \
+        ada.locator("section", has=ada.get_by_role("heading", name="Your offers")).inner_text()
