@@ -2,6 +2,7 @@
 two browser sessions signed in through a real OpenID Provider: Ada offers
 Bob a swap, Bob previews it and accepts, and the page's coming weeks show it."""
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -14,6 +15,7 @@ from werkzeug.serving import make_server
 from web import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("ROTA_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
@@ -61,6 +63,8 @@ def signed_in(browser, url, email):
 def test_ada_offers_bob_a_swap_and_bob_previews_and_accepts_it(site, browser):
     url, roster = site
     ada = signed_in(browser, url, "ada@example.gov")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ada.screenshot(path=str(ARTIFACTS / "trades.png"), full_page=True)
     form = ada.get_by_role("form", name="Offer the week of 2027-01-25 for trade")
     form.get_by_label("For").select_option(label="Bob Kahn's stint of the week of 2027-02-01")
     form.get_by_label("Note (optional)").fill("my sister's wedding")
@@ -78,6 +82,7 @@ def test_ada_offers_bob_a_swap_and_bob_previews_and_accepts_it(site, browser):
     table = bob.locator("table").inner_text()
     assert "2027-01-25" in table and "2027-02-01" in table
     assert "swaps:" not in roster.read_text()  # previewing writes nothing
+    bob.screenshot(path=str(ARTIFACTS / "trade-preview.png"), full_page=True)
     bob.get_by_role("button", name="Accept this swap").click()
     assert "Swap accepted: you now have the stint of the week of 2027-01-25." in bob.locator(".flash").inner_text()
     assert "with_week: 2027-02-01, with: bob@example.gov" in roster.read_text()

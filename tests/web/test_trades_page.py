@@ -13,7 +13,7 @@ import pendulum
 import pytest
 from fakes.slack import FakeSlack
 from oidckit import PUBLIC_URL, sign_in
-from webkit import PASSWORD, Clock, csrf_of
+from webkit import PASSWORD, csrf_of
 from webkit import sign_in as password_sign_in
 
 from scheduler.settings import Settings
