@@ -1,6 +1,11 @@
 """A team: its roster and record as read from its store, and the `Schedule`
 every command asks.
 
+The roster a team works with is the roster file's, with the absences rota
+imported from members' out-of-office events (kept in the store, apart from
+the file) added to its members: every command that computes the rotation
+sees both, and edits to the file never touch the imported ones.
+
 `Team.load` reads them from a `Store` (or from the folder store of a roster
 file, given its path).
 """
@@ -12,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.core import Record, RecordedStint, Schedule
+from scheduler.core.model import ImportedAbsence, Roster
 from scheduler.roster import holidaycal, rosterfile
 from scheduler.roster.rosterfile import RosterFile
 from scheduler.store import ticketcounts
@@ -29,6 +35,8 @@ class Team:
     record: Record
     store: Store = field(default=None, compare=False)  # type: ignore[assignment]  # None: `roster_file.path`'s folder
     _schedule: Schedule | None = field(default=None, repr=False, compare=False)
+    _imported: tuple[ImportedAbsence, ...] | None = field(default=None, repr=False, compare=False)
+    _roster: Roster | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.store is None:
@@ -45,8 +53,30 @@ class Team:
         return self.roster_file.path
 
     @property
-    def roster(self):
-        return self.roster_file.roster
+    def roster(self) -> Roster:
+        """The roster file's roster with the imported absences (`with_imported`)."""
+        if self._roster is None:
+            self._roster = self.with_imported(self.roster_file.roster)
+        return self._roster
+
+    @property
+    def imported(self) -> tuple[ImportedAbsence, ...]:
+        """The absences imported from Google Calendar, as the store keeps them
+        (read once: `reload_imported` after changing them)."""
+        if self._imported is None:
+            self._imported = tuple(self.store.imported_absences())
+        return self._imported
+
+    def with_imported(self, roster: Roster) -> Roster:
+        """`roster` with this team's imported absences (none unless the
+        roster turns out-of-office import on)."""
+        google = roster.google
+        if google is None or not google.out_of_office:
+            return roster
+        return roster.with_imported(self.imported)
+
+    def reload_imported(self) -> None:
+        self._imported = self._roster = self._schedule = None
 
     def schedule(self) -> Schedule:
         """The schedule of this roster and record (built once: it remembers

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import pendulum
 
 from scheduler.core.calendar import DAY, day_of, days
-from scheduler.core.model import Override
+from scheduler.core.model import Absence, Override
 from scheduler.core.rotation import Rotation, Stint
 
 INCOMING = "incoming"  # week 1 of their stint
@@ -29,6 +29,7 @@ class Slot:
     member: str | None  # who answers; None when nobody does
     override: Override | None = None
     problem: str | None = None  # why nobody answers
+    absence: Absence | None = None  # when that is an absence: which
 
     @property
     def scheduled(self) -> str | None:
@@ -65,6 +66,12 @@ class Gap:
     role: str
     scheduled: str | None
     reason: str
+    absence: Absence | None = None  # the absence that empties the slot, if that is why
+
+    @property
+    def away_as(self) -> str:
+        """How the page and the tables put it: "away", or "out of office (Google)"."""
+        return self.absence.label if self.absence is not None else "away"
 
 
 class Coverage:
@@ -116,7 +123,7 @@ class Coverage:
             duty = self.on_day(day)
             if duty is None:
                 continue
-            found.extend(Gap(day, s.role, s.scheduled, s.problem or "") for s in duty.gaps)
+            found.extend(Gap(day, s.role, s.scheduled, s.problem or "", s.absence) for s in duty.gaps)
         return found
 
     def idle_overrides(self, first: date, stop: date) -> list[Override]:
@@ -149,8 +156,10 @@ class Coverage:
             if not_member is not None:
                 who = self.roster.name_of(override.cover)
                 return Slot(role, stint, None, override, f"{who} (covering) {not_member}")
-            if cover.is_away(day):
-                return Slot(role, stint, None, override, f"{cover.name} (covering) is away")
+            cover_absence = cover.absence_on(day)
+            if cover_absence is not None:
+                return Slot(role, stint, None, override, f"{cover.name} (covering) is {cover_absence.label}",
+                            cover_absence)
             return Slot(role, stint, override.cover, override)
         member = self.roster.member(scheduled)
         if member is None:
@@ -161,7 +170,7 @@ class Coverage:
         absence = member.absence_on(day)
         if absence is not None:
             note = f": {absence.note}" if absence.note else ""
-            return Slot(role, stint, None, problem=f"{member.name} is away{note}")
+            return Slot(role, stint, None, problem=f"{member.name} is {absence.label}{note}", absence=absence)
         return Slot(role, stint, scheduled)
 
 

@@ -147,7 +147,7 @@ class EventBuilder:
             name = self.roster.name_of(gap.scheduled)
             found.append(Event(
                 self._uid(f"absence-{gap.role}", gap.day), ABSENCE,
-                f"GAP: {name} away, no cover ({self.roster.name})",
+                f"GAP: {name} {gap.away_as}, no cover ({self.roster.name})",
                 f"{gap.reason.rstrip('.')}. Nobody covers {name}'s slot on {gap.day.isoformat()}: "
                 "add an override so that two people are on support.",
                 gap.day, gap.day + DAY, people=frozenset({gap.scheduled}),

@@ -7,20 +7,52 @@ every email is lower-case and unique, and every reference names a member.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+
+
+ROSTER, GOOGLE = "roster", "google"  # where an absence comes from
+LABELS = {ROSTER: "away", GOOGLE: "out of office (Google)"}
 
 
 @dataclass(frozen=True)
 class Absence:
-    """Days a member is away, inclusive at both ends."""
+    """Days a member is away, inclusive at both ends. `source` says where it
+    comes from: typed into the roster, or imported from the member's
+    out-of-office events in Google Calendar (`event_id`: which one)."""
 
     start: date
     end: date
     note: str = ""
+    source: str = ROSTER
+    event_id: str | None = None
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    @property
+    def label(self) -> str:
+        """How people read it: "away", or "out of office (Google)"."""
+        return LABELS.get(self.source, self.source)
+
+    @property
+    def typed(self) -> bool:
+        """Typed into the roster by a person (rota never changes those)."""
+        return self.source == ROSTER
+
+
+@dataclass(frozen=True)
+class ImportedAbsence:
+    """An absence rota keeps for a member, taken from one of their Google
+    Calendar out-of-office events: the business days it makes them away."""
+
+    member: str  # email, lower-case
+    event_id: str
+    start: date
+    end: date
+
+    def absence(self) -> Absence:
+        return Absence(self.start, self.end, source=GOOGLE, event_id=self.event_id)
 
 
 @dataclass(frozen=True)
@@ -104,12 +136,14 @@ class ZendeskSettings:
 
 @dataclass(frozen=True)
 class GoogleSettings:
-    """The shared calendar rota publishes to. The service account key comes
+    """The shared calendar rota publishes to, and whether members'
+    out-of-office events become absences. The service account key comes
     from the environment (GOOGLE_APPLICATION_CREDENTIALS), never from here."""
 
-    calendar_id: str
+    calendar_id: str | None  # None: no shared calendar (only out-of-office is read)
     delegate: str | None = None  # act as this user (domain-wide delegation) to invite attendees
     send_updates: str = "none"  # all, externalOnly or none: who Google emails about changes
+    out_of_office: bool = False  # import members' out-of-office events as absences
 
 
 @dataclass(frozen=True)
@@ -134,6 +168,22 @@ class Roster:
 
     def member(self, email: str) -> Member | None:
         return self._by_email.get(email)
+
+    def with_imported(self, imported) -> Roster:
+        """This roster with `imported` (`ImportedAbsence`s) added to its
+        members' absences, after the ones typed in the roster. Absences of
+        people no longer on the roster are left out."""
+        by_member: dict[str, list[Absence]] = {}
+        for found in imported:
+            if found.member in self._by_email:
+                by_member.setdefault(found.member, []).append(found.absence())
+        if not by_member:
+            return self
+        members = tuple(
+            replace(m, away=m.away + tuple(sorted(by_member[m.email], key=lambda a: (a.start, a.end, a.event_id))))
+            if m.email in by_member else m
+            for m in self.members)
+        return replace(self, members=members)
 
     def cover_problem(self, override: Override) -> str | None:
         """Why `override` cannot put its cover on (they are not a member on

@@ -153,7 +153,7 @@ class _Availability:
                 if absence.end != absence.start:
                     span += f" to {absence.end.isoformat()}"
                 note = f" ({absence.note})" if absence.note else ""
-                return f"away {span}{note}"
+                return f"{absence.label} {span}{note}"
             i += 1
         return None
 

@@ -103,7 +103,7 @@ def _ahead(schedule: Schedule, week: Week) -> list[str]:
         for a in member.away:
             if a.start < stop and a.end >= start:
                 note = f" ({a.note})" if a.note else ""
-                found.append(f"{member.name} away {a.start:%a %d %b} to {a.end:%a %d %b}{note}")
+                found.append(f"{member.name} {a.label} {a.start:%a %d %b} to {a.end:%a %d %b}{note}")
     for o in notes.covers:
         found.append(f"{name(o.cover)} covers for {name(o.replace)} {o.start:%a %d %b} to {o.end:%a %d %b}")
     return found

@@ -11,6 +11,7 @@ from datetime import datetime
 from scheduler.core import Finding, Schedule
 from scheduler.core.coverage import Duty
 from scheduler.core.events import support_name, when
+from scheduler.core.model import LABELS, ROSTER
 from scheduler.core.rotation import Week
 
 
@@ -25,7 +26,8 @@ def week_data(schedule: Schedule, week: Week) -> dict:
         "continuing": week.continuing.member,
         "outgoing": week.outgoing.member if week.outgoing else None,
         "gaps": [
-            {"date": g.day.isoformat(), "role": g.role, "member": g.scheduled, "reason": g.reason}
+            {"date": g.day.isoformat(), "role": g.role, "member": g.scheduled, "reason": g.reason,
+             **({"source": g.absence.source} if g.absence else {})}
             for g in notes.gaps
         ],
         "overrides": [
@@ -80,7 +82,8 @@ def _notes(schedule: Schedule, data: dict) -> str:
     for gap in data["gaps"]:
         if gap["member"] is None:
             continue  # the GAP in the table says it
-        notes.append(f"{gap['date'][5:]} {roster.name_of(gap['member'])} away, no cover")
+        away = LABELS.get(gap.get("source", ROSTER), "away")
+        notes.append(f"{gap['date'][5:]} {roster.name_of(gap['member'])} {away}, no cover")
     for o in data["overrides"]:
         notes.append(f"{roster.name_of(o['with'])} covers {roster.name_of(o['replace'])} {o['from'][5:]}..{o['to'][5:]}")
     if data["recorded"]:

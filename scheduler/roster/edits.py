@@ -116,7 +116,7 @@ def plan_edit(team: Team, kind: str, fields: dict[str, str], now: datetime) -> E
         first = e.errors[0]
         raise EditError(f"{first.field}: {first.detail}" if first.field else first.detail) from None
     record = _as_saved(team, now)
-    after = Schedule(new.roster, holidaycal.calendar(new.roster.holidays), record)
+    after = Schedule(team.with_imported(new.roster), holidaycal.calendar(new.roster.holidays), record)
     before = Schedule(team.roster, holidaycal.calendar(team.roster.holidays), record)
     warnings = _check_swaps(kind, before, after)
     return Edit(kind, dict(fields), description, who, base, new, team.schedule(), after, today, warnings)
@@ -249,8 +249,9 @@ def _add_absence(team, doc, f, today, now):
 def _remove_absence(team, doc, f, today, now):
     email = _member(team, f, "email")
     first, last = _date(f, "from"), _date(f, "to")
+    # Only absences typed into the roster: they come first, so `i` is their place in the file.
     for i, absence in enumerate(team.roster.member(email).away):
-        if (absence.start, absence.end) == (first, last):
+        if absence.typed and (absence.start, absence.end) == (first, last):
             doc.remove(_member_path(team, email) + ("away",), i)
             return f"{team.roster.name_of(email)} no longer away {first.isoformat()} to {last.isoformat()}", email
     raise EditError(f"{team.roster.name_of(email)} has no absence from {first} to {last}", "from")

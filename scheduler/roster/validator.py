@@ -34,7 +34,7 @@ ROTATION_KEYS = ("start", "handoff_time", "holidays")
 MEETING_KEYS = ("time", "minutes")
 MEMBER_KEYS = ("name", "email", "joined", "left", "away", "zendesk_id")
 ZENDESK_KEYS = ("url", "group", "exclusive", "ticket_groups")
-GOOGLE_KEYS = ("calendar_id", "delegate", "send_updates")
+GOOGLE_KEYS = ("calendar_id", "delegate", "send_updates", "out_of_office")
 SEND_UPDATES = ("all", "externalOnly", "none")
 URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$")
 AWAY_KEYS = ("from", "to", "note")
@@ -283,14 +283,21 @@ class Validator:
         if section is None:
             return None
         self.keys(section, "google.", GOOGLE_KEYS)
-        calendar_id = self.text(section, "calendar_id", "google.calendar_id")
+        out_of_office = section.get("out_of_office", False)
+        if not isinstance(out_of_office, bool):
+            self.fail(line_of(section, "out_of_office"), "google.out_of_office", "expected true or false")
+            out_of_office = False
+        # Reading out-of-office events needs no shared calendar.
+        calendar_id = self.text(section, "calendar_id", "google.calendar_id", required=not out_of_office)
         delegate = self.email(section, "delegate", "google.delegate") if "delegate" in section else None
         send_updates = self.text(section, "send_updates", "google.send_updates", required=False) or "none"
         if send_updates not in SEND_UPDATES:
             self.fail(line_of(section, "send_updates"), "google.send_updates",
                       f"{shown(send_updates)} is not one of {', '.join(SEND_UPDATES)}")
             send_updates = "none"
-        return GoogleSettings(calendar_id, delegate, send_updates) if calendar_id else None
+        if not (calendar_id or out_of_office):
+            return None
+        return GoogleSettings(calendar_id, delegate, send_updates, out_of_office)
 
     # -- fields ----------------------------------------------------------------------
     def keys(self, m: CommentedMap, prefix: str, allowed: tuple[str, ...]) -> None:

@@ -2,7 +2,9 @@
 
 A `Store` holds one team's roster document and the things rota keeps
 beside it: the record, the audit log, the handoff notices posted, the trade
-offers waiting for a second person, the kept ticket counts, the editors, the run lock and the sign-in failure counts.
+offers waiting for a second person, the kept ticket counts, the absences
+imported from Google Calendar and the announcements made about them, the
+editors, the run lock and the sign-in failure counts.
 Code outside `scheduler.store` asks the store for them and never names a
 file. `FolderStore` (today's files beside the roster) is the first
 implementation; a database store is the next.
@@ -21,7 +23,7 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from scheduler.core.model import Record, RecordedStint
+from scheduler.core.model import ImportedAbsence, Record, RecordedStint
 from scheduler.errors import StaleVersion
 from scheduler.store.auditlog import Entry
 from scheduler.store.filelock import Busy
@@ -48,7 +50,8 @@ class Store(ABC):
     @abstractmethod
     def where(self, part: str) -> str:
         """Where a person finds `part` ("roster", "record", "audit",
-        "notices", "tickets", "editors", "run lock"), for messages."""
+        "notices", "tickets", "absences", "announcements", "editors",
+        "run lock"), for messages."""
 
     # -- the roster document ------------------------------------------------------
     @abstractmethod
@@ -147,6 +150,29 @@ class Store(ABC):
         """Keep the count for the week of `monday` (the newest few weeks
         only); True if it changed."""
 
+    # -- absences imported from Google Calendar --------------------------------------------
+    @abstractmethod
+    def imported_absences(self) -> list[ImportedAbsence]:
+        """Every absence imported from a member's out-of-office event, by
+        member and event id; kept apart from the roster, whose typed
+        absences rota never changes. Empty when none is."""
+
+    @abstractmethod
+    def keep_imported_absence(self, absence: ImportedAbsence, now: datetime) -> bool:
+        """Keep `absence` as the one of its (member, event id), adding it or
+        moving the one kept to its days; True if that changed anything."""
+
+    @abstractmethod
+    def drop_imported_absence(self, member: str, event_id: str) -> bool:
+        """Forget the absence of that member's event; True if one was kept."""
+
+    # -- announcements ------------------------------------------------------------------
+    @abstractmethod
+    def claim_announcement(self, key: str, text: str, now: datetime) -> bool:
+        """Mark the announcement `key` (a change to the rotation people are
+        told about in Slack) made; True if this call marked it, False if it
+        was already. Exactly once: of concurrent claims for one key, one wins."""
+
     # -- editors ------------------------------------------------------------------------
     @abstractmethod
     def editors(self) -> EditorStore:
@@ -170,10 +196,11 @@ class Store(ABC):
     # -- for caches ---------------------------------------------------------------------
     @abstractmethod
     def stamp(self) -> Hashable:
-        """A value that changes whenever the roster, the record or the kept
-        ticket counts change: a cache of what is read from them keys on it."""
+        """A value that changes whenever the roster, the record, the kept
+        ticket counts or the imported absences change: a cache of what is
+        read from them keys on it."""
 
     @abstractmethod
     def changed_at(self) -> datetime:
-        """When the roster, the record or the kept ticket counts last changed
-        (UTC, whole seconds): the feeds' DTSTAMP."""
+        """When the roster, the record, the kept ticket counts or the
+        imported absences last changed (UTC, whole seconds): the feeds' DTSTAMP."""

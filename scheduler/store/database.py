@@ -25,14 +25,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from scheduler.core.model import Record, RecordedStint
+from scheduler.core.model import ImportedAbsence, Record, RecordedStint
 from scheduler.errors import RotaError, StaleVersion
 from scheduler.store import dbengine, ticketcounts
 from scheduler.store.auditlog import Entry
 from scheduler.store.base import Store, version_of
-from scheduler.store.dbschema import (audit_entries, editors as editors_table, handoff_notices, locks,
-                                      record_stints, roster_versions, signin_failures, teams, ticket_counts,
-                                      trade_offers)
+from scheduler.store.dbschema import (announcements, audit_entries, editors as editors_table, handoff_notices,
+                                      imported_absences, locks, record_stints, roster_versions, signin_failures,
+                                      teams, ticket_counts, trade_offers)
 from scheduler.store.dburl import redacted
 from scheduler.store.editors import Editor, checked_credentials, dummy_hash, password_matches
 from scheduler.store.filelock import Busy, locked
@@ -333,6 +333,50 @@ class DatabaseStore(Store):
             self._changed(c)
         return True
 
+    # -- absences imported from Google Calendar, announcements ------------------------------
+    @_guarded
+    def imported_absences(self) -> list[ImportedAbsence]:
+        t = imported_absences.c
+        rows = self._read(sa.select(t.member, t.event_id, t.start_day, t.end_day).where(t.team_id == self._t)
+                          .order_by(t.member, t.start_day, t.event_id))
+        return [ImportedAbsence(r.member, r.event_id, r.start_day, r.end_day) for r in rows]
+
+    @_guarded
+    def keep_imported_absence(self, absence: ImportedAbsence, now: datetime) -> bool:
+        t = imported_absences.c
+        days = dict(start_day=absence.start, end_day=absence.end)
+        with self._write() as c:
+            insert = self._insert(imported_absences).values(team_id=self._t, member=absence.member,
+                                                             event_id=absence.event_id, updated_at=_seconds(now),
+                                                             **days)
+            # Only a row whose days differ is updated: "changed" is whether a row was written.
+            done = c.execute(insert.on_conflict_do_update(
+                index_elements=["team_id", "member", "event_id"], set_={**days, "updated_at": _seconds(now)},
+                where=sa.or_(t.start_day != absence.start, t.end_day != absence.end)).returning(t.event_id))
+            changed = done.first() is not None
+            if changed:
+                self._changed(c)
+            return changed
+
+    @_guarded
+    def drop_imported_absence(self, member: str, event_id: str) -> bool:
+        t = imported_absences.c
+        with self._write() as c:
+            done = c.execute(imported_absences.delete().where(t.team_id == self._t, t.member == member,
+                                                              t.event_id == event_id).returning(t.event_id))
+            dropped = done.first() is not None
+            if dropped:
+                self._changed(c)
+            return dropped
+
+    @_guarded
+    def claim_announcement(self, key: str, text: str, now: datetime) -> bool:
+        with self._write() as c:
+            done = c.execute(self._insert(announcements).values(
+                team_id=self._t, key=key, text=text, claimed_at=_seconds(now))
+                .on_conflict_do_nothing().returning(announcements.c.key)).first()
+        return done is not None
+
     # -- editors, locks, sign-in failures ---------------------------------------------------
     def editors(self) -> DatabaseEditors:
         return DatabaseEditors(self)
@@ -413,12 +457,14 @@ class DatabaseStore(Store):
     @_guarded
     def changed_at(self) -> datetime:
         with self.engine.connect() as c:
-            saved, recorded = c.execute(sa.select(
+            saved, recorded, imported = c.execute(sa.select(
                 sa.select(sa.func.max(roster_versions.c.saved_at)).where(roster_versions.c.team_id == self._t)
                 .scalar_subquery(),
                 sa.select(sa.func.max(record_stints.c.recorded_at)).where(record_stints.c.team_id == self._t)
-                .scalar_subquery())).one()
-        times = [_utc(x) for x in (saved, recorded) if x is not None]
+                .scalar_subquery(),
+                sa.select(sa.func.max(imported_absences.c.updated_at))
+                .where(imported_absences.c.team_id == self._t).scalar_subquery())).one()
+        times = [_utc(x) for x in (saved, recorded, imported) if x is not None]
         for entry in self.ticket_counts().values():
             with contextlib.suppress(ValueError, TypeError):
                 times.append(datetime.fromisoformat(entry["as_of"]).astimezone(UTC))

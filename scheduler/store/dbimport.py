@@ -1,6 +1,7 @@
 """Moving a folder team into the database (`rota import`): the roster's
 exact bytes, the record, the audit log, the notices, the trade offers, the
-ticket counts and the editors (their password hashes and session generations as they are),
+ticket counts, the absences imported from Google Calendar and the
+announcements made, and the editors (their password hashes and session generations as they are),
 all in one transaction, so a failed import leaves the database as it was.
 Values are copied as the files hold them (the record's `recorded_at`, a
 notice's `uncertain`), so the team reads back the same from either store."""
@@ -31,6 +32,8 @@ def import_folder(folder: FolderStore, db: DatabaseStore, display_name: str, now
     tickets = folder.ticket_counts()
     offers, posted = offerlog.load(folder.path("offers"))
     editors = folder.editors()._load()
+    absences = folder.imported_absences()
+    announced = _lines(folder, "announcements")
     with db.engine.connect() as c, c.begin():
         c.execute(db._insert(t.teams).values(id=db.team_id, name=display_name, created_at=now)
                   .on_conflict_do_update(index_elements=["id"],
@@ -64,12 +67,20 @@ def import_folder(folder: FolderStore, db: DatabaseStore, display_name: str, now
             c.execute(t.ticket_counts.insert(), [dict(
                 team_id=db.team_id, week=date.fromisoformat(week), unresolved_last_week=int(v["unresolved_last_week"]),
                 as_of=str(v.get("as_of", ""))) for week, v in tickets.items()])
+        if absences:
+            c.execute(t.imported_absences.insert(), [dict(
+                team_id=db.team_id, member=a.member, event_id=a.event_id, start_day=a.start, end_day=a.end,
+                updated_at=now) for a in absences])
+        if announced:
+            c.execute(t.announcements.insert(), [dict(
+                team_id=db.team_id, key=a["key"], text=a.get("text", ""), claimed_at=_instant(a.get("at"), now))
+                for a in {a["key"]: a for a in announced if "key" in a}.values()])
         if editors:
             c.execute(t.editors.insert(), [dict(
                 team_id=db.team_id, email=email, name=e.get("name", email), password_hash=e["hash"],
                 generation=int(e.get("generation", 0))) for email, e in editors.items()])
     return {"record": len(record), "audit": len(audit), "notices": len(notices), "offers": len(offers),
-            "tickets": len(tickets), "editors": len(editors)}
+            "tickets": len(tickets), "absences": len(absences), "editors": len(editors)}
 
 
 def _lines(folder: FolderStore, part: str) -> list[dict]:

@@ -27,6 +27,11 @@ database keeps in rows under the team's stable id (the roster's ``id:``):
                       taking it at once exactly one does; ``offer_posted_at``
                       and ``outcome_posted_at`` claim the Slack posts likewise.
 ``ticket_counts``     last week's unresolved ticket count per rotation week.
+``imported_absences`` absences imported from members' Google Calendar
+                      out-of-office events, one row per (team, member, event
+                      id), apart from the roster's typed absences.
+``announcements``     changes to the rotation announced in Slack; the key
+                      (team, key) makes announcing exactly-once.
 ``editors``           who may edit the team's roster on the page: email, name,
                       salted password hash, session generation.
 ``signin_failures``   failed sign-in counts per hashed client or account key.
@@ -171,6 +176,24 @@ ticket_counts = sa.Table(
     sa.Column("week", sa.Date, primary_key=True),
     sa.Column("unresolved_last_week", sa.Integer, nullable=False),
     sa.Column("as_of", sa.String(40), nullable=False),
+)
+
+imported_absences = sa.Table(
+    "imported_absences", metadata,
+    _team(primary_key=True),
+    sa.Column("member", sa.String(EMAIL), primary_key=True),
+    sa.Column("event_id", sa.String(1024), primary_key=True),
+    sa.Column("start_day", sa.Date, nullable=False),
+    sa.Column("end_day", sa.Date, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+announcements = sa.Table(
+    "announcements", metadata,
+    _team(primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
 )
 
 editors = sa.Table(

@@ -8,6 +8,8 @@ For ``rosters/team.yaml``:
 ``team.notices.jsonl``      handoff notices posted (`noticelog`)
 ``team.offers.jsonl``       trade offers and what became of them (`offers`)
 ``team.tickets.json``       last week's unresolved ticket counts (`ticketcounts`)
+``team.absences.json``      absences imported from Google Calendar (`absencefile`)
+``team.announcements.jsonl``  changes to the rotation announced in Slack (`announcelog`)
 ``team.editors.json``       the page's editors (`editors`; $ROTA_EDITORS may put it elsewhere)
 ``.team.signin.sqlite3``    failed sign-in counts (`signincounts`)
 ``.team.run.lock``          held by `rota run`; ``.team.write.lock`` by a roster write
@@ -23,9 +25,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scheduler.core.model import Record, RecordedStint
+from scheduler.core.model import ImportedAbsence, Record, RecordedStint
 from scheduler.errors import RotaError, StaleVersion
-from scheduler.store import auditlog, noticelog, recordfile, ticketcounts
+from scheduler.store import absencefile, announcelog, auditlog, noticelog, recordfile, ticketcounts
 from scheduler.store import offers as offerlog
 from scheduler.store.atomicfile import Staged
 from scheduler.store.base import Store, version_of
@@ -41,6 +43,8 @@ _BESIDE = {
     "notices": "{}.notices.jsonl",
     "offers": "{}.offers.jsonl",
     "tickets": "{}.tickets.json",
+    "absences": "{}.absences.json",
+    "announcements": "{}.announcements.jsonl",
     "editors": "{}.editors.json",
     "signin": ".{}.signin.sqlite3",
     "run lock": ".{}.run.lock",
@@ -144,6 +148,19 @@ class FolderStore(Store):
     def keep_ticket_count(self, monday: date, count: int, now: datetime) -> bool:
         return ticketcounts.store(self.path("tickets"), monday, count, now)
 
+    # -- absences imported from Google Calendar, announcements ------------------------------
+    def imported_absences(self) -> list[ImportedAbsence]:
+        return absencefile.load(self.path("absences"))
+
+    def keep_imported_absence(self, absence: ImportedAbsence, now: datetime) -> bool:
+        return absencefile.keep(self.path("absences"), absence, now)
+
+    def drop_imported_absence(self, member: str, event_id: str) -> bool:
+        return absencefile.drop(self.path("absences"), member, event_id)
+
+    def claim_announcement(self, key: str, text: str, now: datetime) -> bool:
+        return announcelog.claim(self.path("announcements"), key, text, now)
+
     # -- editors, locks, sign-in failures ---------------------------------------------------
     def editors(self) -> EditorStore:
         from scheduler.store.editors import EditorStore
@@ -160,7 +177,7 @@ class FolderStore(Store):
 
     # -- for caches ---------------------------------------------------------------------
     def _versioned(self) -> tuple[Path, ...]:
-        return (self.roster_path, self.path("record"), self.path("tickets"))
+        return (self.roster_path, self.path("record"), self.path("tickets"), self.path("absences"))
 
     def stamp(self):
         return tuple(_stat(p) for p in self._versioned())

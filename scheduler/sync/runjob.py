@@ -198,8 +198,8 @@ def _tickets(ctx: Context, step: Step) -> None:
 def _gcal(ctx: Context, step: Step) -> None:
     from scheduler.sync.google import sync as gcalsync
 
-    if ctx.team.roster.google is None:
-        step.state, step.summary = SKIPPED, "no google: section in the roster"
+    if ctx.team.roster.google is None or ctx.team.roster.google.calendar_id is None:
+        step.state, step.summary = SKIPPED, "no google.calendar_id in the roster"
         return
     window = ctx.team.schedule().coming(ctx.at)
     buffer = io.StringIO()

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from scheduler.core.model import RecordedStint
+from scheduler.core.model import ImportedAbsence, RecordedStint
 from scheduler.errors import RotaError
 from scheduler.store import ticketcounts
 from scheduler.store.base import Busy, Entry, StaleVersion, Store, version_of
@@ -338,6 +338,38 @@ def test_what_is_posted_about_an_offer_is_claimed_once(opener, store):
                                        if (n, w) != (0, "offer")]
 
 
+# -- absences imported from Google Calendar, announcements -------------------------------
+def test_imported_absences_are_kept_moved_and_dropped_by_member_and_event(store):
+    ada = ImportedAbsence("ada@example.gov", "ooo1", date(2027, 3, 8), date(2027, 3, 12))
+    grace = ImportedAbsence("grace@example.gov", "ooo1", date(2027, 3, 1), date(2027, 3, 1))
+    assert store.imported_absences() == []
+    assert store.keep_imported_absence(ada, NOW) is True
+    assert store.keep_imported_absence(grace, NOW) is True  # the same event id in another calendar is another
+    assert store.keep_imported_absence(ada, NOW + timedelta(minutes=5)) is False  # unchanged
+    moved = ImportedAbsence("ada@example.gov", "ooo1", date(2027, 3, 15), date(2027, 3, 16))
+    assert store.keep_imported_absence(moved, NOW) is True
+    assert sorted(store.imported_absences(), key=lambda a: a.member) == [moved, grace]
+    assert store.drop_imported_absence("ada@example.gov", "ooo1") is True
+    assert store.drop_imported_absence("ada@example.gov", "ooo1") is False
+    assert store.imported_absences() == [grace]
+
+
+def test_an_announcement_is_claimed_once(store):
+    assert store.claim_announcement("k1", "Ada is out of office", NOW) is True
+    assert store.claim_announcement("k1", "Ada is out of office", NOW + timedelta(minutes=5)) is False
+    assert store.claim_announcement("k2", "Grace now starts", NOW) is True
+
+
+def _claim_announcements(store, barrier, i):
+    barrier.wait()
+    return [n for n in range(WEEKS) if store.claim_announcement(f"key-{n}", f"change {n}", NOW)]
+
+
+def test_two_processes_claiming_the_same_announcements_each_is_claimed_once(opener):
+    won = in_two_processes(_claim_announcements, opener)
+    assert sorted(won[0] + won[1]) == list(range(WEEKS))
+
+
 # -- the run lock -------------------------------------------------------------------------
 def _hold_lock(opener, held, release, crash):
     store = reopen(opener)
@@ -451,13 +483,20 @@ def test_a_right_password_takes_its_attempt_back(store):
 
 
 # -- the stamp caches key on ------------------------------------------------------------
-def test_the_stamp_changes_with_the_roster_the_record_and_the_ticket_counts(store):
+def test_the_stamp_changes_with_the_roster_the_record_the_ticket_counts_and_imported_absences(store):
     version = store.replace_roster(None, ROSTER)
     seen = [store.stamp()]
     assert store.stamp() == seen[0]  # nothing changed
+    absence = ImportedAbsence("ada@example.gov", "ooo1", date(2027, 3, 8), date(2027, 3, 12))
+    moved = ImportedAbsence("ada@example.gov", "ooo1", date(2027, 3, 9), date(2027, 3, 12))
+    other = ImportedAbsence("grace@example.gov", "ooo2", date(2027, 3, 9), date(2027, 3, 9))
     for change in (lambda: store.replace_roster(version, b"team: Changed\n"),
                    lambda: store.add_to_record([stint(MONDAY, None)], NOW),
-                   lambda: store.keep_ticket_count(MONDAY, 3, NOW)):
+                   lambda: store.keep_ticket_count(MONDAY, 3, NOW),
+                   lambda: store.keep_imported_absence(absence, NOW),
+                   lambda: store.keep_imported_absence(moved, NOW),
+                   lambda: store.keep_imported_absence(other, NOW),
+                   lambda: store.drop_imported_absence(absence.member, absence.event_id)):
         change()
         assert store.stamp() not in seen
         seen.append(store.stamp())

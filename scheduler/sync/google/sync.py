@@ -43,6 +43,9 @@ ACTOR = "rota sync gcal"
 def settings_of(team: Team) -> GoogleSettings:
     if team.roster.google is None:
         raise ConfigError(f"{team.path}: the roster has no google: section (calendar_id)")
+    if team.roster.google.calendar_id is None:
+        raise ConfigError(f"{team.path}: the roster's google: section has no calendar_id (a shared calendar "
+                          "to publish to)")
     return team.roster.google
 
 
