@@ -18,6 +18,18 @@ unmodified (``client_options={"api_endpoint": fake.url + "/calendar/v3/"}``):
   extended-property filters, timeMin/timeMax overlap, sync tokens, and the
   rule that service accounts without domain-wide delegation cannot invite
   attendees;
+* Workspace users (``add_user``) with their primary calendars (calendarId: the
+  user's email, or ``primary`` for the token's subject), readable only by a
+  token delegated to that user (anyone else gets 404 notFound, as Google
+  answers for a calendar you cannot see). The token endpoint honours the
+  assertion's ``sub``: a user outside the domain is 400 invalid_grant
+  "Invalid email or User ID", one without domain-wide delegation granted
+  is 401 unauthorized_client (an unknown ``sub`` is taken, as before);
+* events.list's ``eventTypes`` (repeatable; unset: every type) and
+  ``singleEvents`` (a recurring event's RRULE expanded into instances with
+  ids ``{id}_{YYYYMMDD}`` or ``{id}_{YYYYMMDDTHHMMSSZ}``, ``recurringEventId``
+  and ``originalStartTime``; an exception stored under an instance's id,
+  cancelled or moved, takes that instance's place);
 * ``POST /batch/calendar/v3``: at most 50 calls in one multipart/mixed request
   (wire format in google_batch.py);
 * Google's error body, ``{"error": {"code", "message", "errors": [{"domain",
@@ -96,6 +108,7 @@ REASONS = {  # reason -> (domain, message), as the Calendar errors guide shows t
     "userRateLimitExceeded": ("usageLimits", "User Rate Limit Exceeded"),
     "quotaExceeded": ("usageLimits", "Calendar usage limits exceeded."),
     "backendError": ("global", "Backend Error"),
+    "forbidden": ("global", "Forbidden"),
 }
 DEFAULT_REASONS = {400: "badRequest", 401: "authError", 403: "rateLimitExceeded",
                    404: "notFound", 409: "duplicate", 410: "deleted", 429: "rateLimitExceeded"}
@@ -268,7 +281,64 @@ class FakeGoogle(HttpFake):
         self._ids = self._batches = 0
         self._rules: list[_Rule] = []
         self._writes_forbidden = False
+        self.users: dict[str, dict] = {}  # Workspace users: email -> {"delegated", "in_domain"}
         self._lock = threading.RLock()
+
+    # ---- Workspace users -------------------------------------------------
+    def add_user(self, email: str, timezone: str = "America/New_York", *, delegated: bool = True,
+                 in_domain: bool = True) -> str:
+        """A user with a primary calendar (id: the email) in `timezone`.
+        `delegated`: domain-wide delegation is granted for them; `in_domain`:
+        they are a user of the Workspace domain at all."""
+        ZoneInfo(timezone)
+        with self._lock:
+            self.users[email] = {"delegated": delegated, "in_domain": in_domain}
+            self.calendars[email] = timezone
+            self.events.setdefault(email, {})
+        return email
+
+    def out_of_office(self, email: str, start, end, *, event_id: str | None = None, summary="Out of office",
+                      **fields) -> dict:
+        """Seed an out-of-office event in `email`'s primary calendar: `start`
+        and `end` are dates (all-day; end exclusive) or aware datetimes."""
+        def when(value):
+            if isinstance(value, datetime):
+                return {"dateTime": value.isoformat(), "timeZone": self.calendars[email]}
+            return {"date": value.isoformat()}
+
+        event = {"summary": summary, "eventType": "outOfOffice", "start": when(start), "end": when(end),
+                 "transparency": "opaque",
+                 "outOfOfficeProperties": {"autoDeclineMode": "declineOnlyNewConflictingInvitations",
+                                           "declineMessage": "I am out of office"}, **fields}
+        if event_id:
+            event["id"] = event_id
+        return self.add_event(email, event)
+
+    def move_event(self, calendar_id: str, event_id: str, start, end) -> dict:
+        """The owner moves an event in the Calendar UI (no token needed)."""
+        with self._lock:
+            current = self._find(calendar_id, event_id)
+            fields = _client_fields(current)
+            for name, value in (("start", start), ("end", end)):
+                fields[name] = ({"dateTime": value.isoformat(), "timeZone": self.calendars[calendar_id]}
+                                if isinstance(value, datetime) else {"date": value.isoformat()})
+            self._check_times(calendar_id, fields)
+            return self._store(calendar_id, event_id, fields, current, calendar_id)
+
+    def cancel_instance(self, calendar_id: str, event_id: str, instance_id: str) -> dict:
+        """The owner deletes one instance of a recurring event: Google keeps
+        a cancelled exception under the instance's id."""
+        with self._lock:
+            master = self._find(calendar_id, event_id)
+            instance = next(i for i in self._instances(calendar_id, event_id, master, None) if i["id"] == instance_id)
+            fields = {k: v for k, v in instance.items() if k != "id"}
+            fields["status"] = "cancelled"
+            return self._store(calendar_id, instance_id, fields, None, calendar_id)
+
+    def delete_event(self, calendar_id: str, event_id: str) -> None:
+        """The owner deletes an event in the Calendar UI: it stays, cancelled."""
+        with self._lock:
+            self._delete(calendar_id, event_id, calendar_id)
 
     # ---- keys ------------------------------------------------------------
     def service_account_info(self) -> dict:
@@ -500,6 +570,13 @@ class FakeGoogle(HttpFake):
             return _Reply(400, {"error": "unsupported_grant_type",
                                 "error_description": f"Invalid grant_type: {grant}"})
         claims = self._verify(form.get("assertion", ""))
+        user = self.users.get(claims.get("sub"))
+        if user is not None and not user["in_domain"]:
+            return _Reply(400, {"error": "invalid_grant", "error_description": "Invalid email or User ID"})
+        if user is not None and not user["delegated"]:
+            return _Reply(401, {"error": "unauthorized_client",
+                                "error_description": "Client is unauthorized to retrieve access tokens using "
+                                "this method, or client not authorized for any of the scopes requested."})
         token = f"ya29.fake-{len(self.tokens_issued) + 1:04d}-{self.private_key_id[:12]}"
         record = {"token": token, "sub": claims.get("sub"), "scope": claims["scope"],
                   "iss": claims["iss"]}
@@ -547,7 +624,11 @@ class FakeGoogle(HttpFake):
                 pass
             case _:
                 raise _fail(404, "notFound")
+        if cid == "primary" and caller["sub"] in self.users:
+            cid = caller["sub"]
         if cid not in self.events:
+            raise _fail(404, "notFound")
+        if cid in self.users and caller["sub"] != cid:  # a primary calendar nobody shared
             raise _fail(404, "notFound")
         query = parse_qs(split.query, keep_blank_values=True)
         body = self._json(raw) if method in ("POST", "PUT", "PATCH") else None
@@ -720,10 +801,14 @@ class FakeGoogle(HttpFake):
             offset, snapshot = state.get("o"), state.get("r")
             if not (isinstance(offset, int) and isinstance(snapshot, int)):
                 raise _fail(400, "invalid", locationType="parameter", location="pageToken")
+        types = set(query.get("eventTypes", []))
+        single = one("singleEvents") == "true"
         hits = []
-        for eid, event in self.events[cid].items():
+        for eid, event in self._listable(cid, single, upper):
             props = event.get("extendedProperties") or {}
-            if ((since is not None and self._revisions[(cid, eid)] <= since)
+            revision = self._revisions.get((cid, eid)) or self._revisions[(cid, event.get("recurringEventId"))]
+            if ((since is not None and revision <= since)
+                    or (types and event.get("eventType", "default") not in types)
                     or (event["status"] == "cancelled" and not show_deleted)
                     or any((props.get("private") or {}).get(k) != v for k, v in private)
                     or any((props.get("shared") or {}).get(k) != v for k, v in shared)):
@@ -743,6 +828,54 @@ class FakeGoogle(HttpFake):
         else:  # changes made while paging come with the next sync
             answer["nextSyncToken"] = _opaque({"c": cid, "r": snapshot, "e": self._sync_epoch})
         return answer
+
+    def _listable(self, cid: str, single: bool, upper: datetime | None):
+        """(id, event) pairs events.list considers: with singleEvents, a
+        recurring event's instances (exceptions in their place) instead of
+        the event itself; without it, events as stored."""
+        stored = self.events[cid]
+        if not single:
+            yield from stored.items()
+            return
+        for eid, event in stored.items():
+            if event.get("recurringEventId") and event["recurringEventId"] in stored:
+                continue  # an exception: it stands in for its instance below
+            if not event.get("recurrence"):
+                yield eid, event
+                continue
+            for instance in self._instances(cid, eid, event, upper):
+                yield instance["id"], stored.get(instance["id"], instance)
+
+    def _instances(self, cid: str, eid: str, event: dict, upper: datetime | None) -> list[dict]:
+        """A recurring event's instances by its RRULE (RFC 5545, through
+        dateutil), in the event's own time zone, up to `upper` (or two years)."""
+        from dateutil.rrule import rrulestr
+
+        start, end = self._check_times(cid, event)
+        all_day = bool(event["start"].get("date"))
+        zone = ZoneInfo(event["start"].get("timeZone") or self.calendars[cid])
+        first = start.astimezone(zone).replace(tzinfo=None)
+        rules = [line for line in event["recurrence"] if line.startswith(("RRULE", "EXDATE", "RDATE"))]
+        limit = (upper or start + timedelta(days=730)).astimezone(zone).replace(tzinfo=None)
+        found = []
+        for occurrence in rrulestr("\n".join(rules), dtstart=first, forceset=True):
+            if occurrence >= limit:
+                break
+            if all_day:
+                day = occurrence.date()
+                when = {"date": day.isoformat()}
+                until = {"date": (day + (end - start).days * timedelta(days=1)).isoformat()}
+                suffix = day.strftime("%Y%m%d")
+            else:
+                moment = occurrence.replace(tzinfo=zone)
+                when = {"dateTime": moment.isoformat(), "timeZone": zone.key}
+                until = {"dateTime": (moment + (end - start)).isoformat(), "timeZone": zone.key}
+                suffix = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+            instance = {k: copy.deepcopy(v) for k, v in event.items() if k not in ("recurrence", "id")}
+            instance.update(id=f"{eid}_{suffix}", recurringEventId=eid, start=when, end=until,
+                            originalStartTime=copy.deepcopy(when))
+            found.append(instance)
+        return found
 
     @staticmethod
     def _constraints(query, name) -> list[tuple[str, str]]:

@@ -10,6 +10,8 @@ backoff is recorded instead (see ``sleeps``).
 import base64
 import json
 import threading
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import google.auth
 import googleapiclient.http
@@ -750,3 +752,103 @@ def test_stop_hangs_up_keep_alive_connections_and_joins_threads():
 def test_service_account_info_needs_a_started_fake():
     with pytest.raises(RuntimeError, match="start FakeGoogle first"):
         FakeGoogle().service_account_info()
+
+
+# ---- Workspace users: delegation, primary calendars, out of office ------------
+
+READONLY = "https://www.googleapis.com/auth/calendar.events.readonly"
+
+
+def as_user(fake, email):
+    return make_service(fake, credentials(fake.service_account_info(), email, scopes=(READONLY,)))
+
+
+def test_the_token_endpoint_honours_the_subject_delegation_and_domain(fake):
+    fake.add_user("ada@agency.gov")
+    fake.add_user("bob@agency.gov", delegated=False)
+    fake.add_user("cy@gmail.com", in_domain=False)
+    with as_user(fake, "ada@agency.gov") as svc:
+        assert svc.events().list(calendarId="ada@agency.gov").execute()["items"] == []
+    with as_user(fake, "bob@agency.gov") as svc, pytest.raises(RefreshError) as refused:
+        svc.events().list(calendarId="bob@agency.gov").execute()
+    assert "unauthorized_client" in str(refused.value)
+    with as_user(fake, "cy@gmail.com") as svc, pytest.raises(RefreshError) as refused:
+        svc.events().list(calendarId="cy@gmail.com").execute()
+    assert "invalid_grant" in str(refused.value) and "Invalid email or User ID" in str(refused.value)
+    assert [t["sub"] for t in fake.tokens_issued] == ["ada@agency.gov"]
+
+
+def test_a_primary_calendar_is_read_only_as_its_user_and_primary_means_the_subject(fake, service):
+    fake.add_user("ada@agency.gov")
+    fake.add_user("bob@agency.gov")
+    fake.out_of_office("ada@agency.gov", date(2027, 3, 8), date(2027, 3, 9), event_id="adaooo1")
+    with as_user(fake, "bob@agency.gov") as svc, pytest.raises(HttpError) as e:
+        svc.events().list(calendarId="ada@agency.gov").execute()
+    assert e.value.status_code == 404 and reason(e.value) == "notFound"
+    with pytest.raises(HttpError) as e:  # the service account itself: not shared with it
+        service.events().list(calendarId="ada@agency.gov").execute()
+    assert e.value.status_code == 404
+    with as_user(fake, "ada@agency.gov") as svc:
+        assert [i["id"] for i in svc.events().list(calendarId="primary").execute()["items"]] == ["adaooo1"]
+        with pytest.raises(HttpError) as e:  # read-only scope: no writes
+            svc.events().delete(calendarId="ada@agency.gov", eventId="adaooo1").execute()
+    assert e.value.status_code == 403 and reason(e.value) == "insufficientPermissions"
+
+
+def test_event_types_filter_and_out_of_office_properties(fake):
+    fake.add_user("ada@agency.gov")
+    fake.out_of_office("ada@agency.gov", date(2027, 3, 8), date(2027, 3, 9), event_id="ooo01")
+    fake.add_event("ada@agency.gov", event("meeting1", "2027-03-08T09:00:00-05:00", "2027-03-08T10:00:00-05:00"))
+    with as_user(fake, "ada@agency.gov") as svc:
+        everything = svc.events().list(calendarId="ada@agency.gov").execute()["items"]
+        away = svc.events().list(calendarId="ada@agency.gov", eventTypes=["outOfOffice"]).execute()["items"]
+        both = svc.events().list(calendarId="ada@agency.gov", eventTypes=["outOfOffice", "default"]).execute()
+    assert sorted(i["id"] for i in everything) == ["meeting1", "ooo01"]
+    assert [(i["id"], i["eventType"]) for i in away] == [("ooo01", "outOfOffice")]
+    assert away[0]["outOfOfficeProperties"]["autoDeclineMode"] == "declineOnlyNewConflictingInvitations"
+    assert len(both["items"]) == 2
+    query = fake.http_requests()[-1].query
+    assert query["eventTypes"] == ["outOfOffice", "default"]  # repeated, as the discovery document says
+
+
+def test_single_events_expands_a_recurring_event_and_honours_cancelled_instances(fake):
+    fake.add_user("ada@agency.gov", "America/New_York")
+    start = datetime(2027, 3, 5, 13, 0, tzinfo=ZoneInfo("America/New_York"))  # Fridays 13:00-17:00, over DST
+    fake.out_of_office("ada@agency.gov", start, start + timedelta(hours=4), event_id="fridas",
+                       recurrence=["RRULE:FREQ=WEEKLY;COUNT=3"])
+    with as_user(fake, "ada@agency.gov") as svc:
+        master = svc.events().list(calendarId="ada@agency.gov").execute()["items"]
+        fake.cancel_instance("ada@agency.gov", "fridas", "fridas_20270312T180000Z")
+        single = svc.events().list(calendarId="ada@agency.gov", singleEvents=True,
+                                   timeMin="2027-03-01T00:00:00Z", timeMax="2027-04-01T00:00:00Z").execute()["items"]
+        deleted = svc.events().list(calendarId="ada@agency.gov", singleEvents=True, showDeleted=True).execute()
+    assert [i["id"] for i in master] == ["fridas"] and master[0]["recurrence"]
+    # 13:00 New York is 18:00Z before the change on 14 March and 17:00Z after it.
+    assert [i["id"] for i in single] == ["fridas_20270305T180000Z", "fridas_20270319T170000Z"]
+    assert {i["recurringEventId"] for i in single} == {"fridas"}
+    assert [i["start"]["dateTime"] for i in single] == ["2027-03-05T13:00:00-05:00", "2027-03-19T13:00:00-04:00"]
+    statuses = {i["id"]: i["status"] for i in deleted["items"]}
+    assert statuses["fridas_20270312T180000Z"] == "cancelled"
+
+
+def test_an_all_day_recurring_event_has_date_instances(fake):
+    fake.add_user("ada@agency.gov")
+    fake.out_of_office("ada@agency.gov", date(2027, 3, 1), date(2027, 3, 2), event_id="mondas",
+                       recurrence=["RRULE:FREQ=WEEKLY;UNTIL=20270315"])
+    with as_user(fake, "ada@agency.gov") as svc:
+        items = svc.events().list(calendarId="ada@agency.gov", singleEvents=True).execute()["items"]
+    assert [(i["id"], i["start"], i["end"]) for i in items] == [
+        (f"mondas_2027030{d}" if d < 10 else f"mondas_202703{d}", {"date": f"2027-03-{d:02d}"},
+         {"date": f"2027-03-{d + 1:02d}"}) for d in (1, 8, 15)]
+
+
+def test_an_owner_moving_or_deleting_an_event(fake):
+    fake.add_user("ada@agency.gov")
+    fake.out_of_office("ada@agency.gov", date(2027, 3, 8), date(2027, 3, 9), event_id="ooo01")
+    fake.move_event("ada@agency.gov", "ooo01", date(2027, 3, 15), date(2027, 3, 17))
+    with as_user(fake, "ada@agency.gov") as svc:
+        moved = svc.events().get(calendarId="ada@agency.gov", eventId="ooo01").execute()
+        fake.delete_event("ada@agency.gov", "ooo01")
+        listed = svc.events().list(calendarId="ada@agency.gov").execute()["items"]
+    assert (moved["start"], moved["end"], moved["sequence"]) == ({"date": "2027-03-15"}, {"date": "2027-03-17"}, 1)
+    assert listed == []
