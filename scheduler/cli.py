@@ -173,6 +173,15 @@ def _sync_commands(commands) -> None:
     gcal.add_argument("--force", action="store_true", help="allow deleting more than a quarter of the window's events")
     gcal.set_defaults(run=cmd_sync_gcal)
 
+    absences = systems.add_parser("absences", help="members' out-of-office events in Google Calendar become absences")
+    _roster_arg(absences)
+    absences.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                          help="first week (the week containing DATE; default: this week)")
+    absences.add_argument("--weeks", type=_weeks, default=WEEKS_AHEAD, metavar="N",
+                          help=f"how many weeks (default {WEEKS_AHEAD})")
+    absences.add_argument("--apply", action="store_true", help="keep the changes (default: print the plan only)")
+    absences.set_defaults(run=cmd_sync_absences)
+
 
 def _db_commands(commands) -> None:
     db = commands.add_parser("db", help="the database store ($ROTA_DATABASE_URL, $DATABASE_URL or a bound aws-rds)")
@@ -447,6 +456,17 @@ def cmd_sync_gcal(args, now, settings) -> int:
     window = Window(monday_of(args.start or today), args.weeks)
     with gcalsync.client_from_settings(team, settings) as client:
         return gcalsync.sync(team, window, client, apply=args.apply, force=args.force, now=now, out=sys.stdout).code
+
+
+def cmd_sync_absences(args, now, settings) -> int:
+    from scheduler.sync.google import absences
+
+    team = load_team(args, settings)
+    absences.check_enabled(team)
+    window = absences.default_window(team, now, args.start, args.weeks)
+    with absences.client_from_settings(settings) as client:
+        return absences.sync(team, window, client, apply=args.apply, now=now, out=sys.stdout,
+                             slack_url=settings.slack_webhook_url, patience=client.patience).code
 
 
 def cmd_run(args, now, settings) -> int:

@@ -27,7 +27,8 @@ def week_data(schedule: Schedule, week: Week) -> dict:
         "outgoing": week.outgoing.member if week.outgoing else None,
         "gaps": [
             {"date": g.day.isoformat(), "role": g.role, "member": g.scheduled, "reason": g.reason,
-             **({"source": g.absence.source} if g.absence else {})}
+             # Only imported absences say where they come from: a typed one is the default.
+             **({"source": g.absence.source} if g.absence and not g.absence.typed else {})}
             for g in notes.gaps
         ],
         "overrides": [

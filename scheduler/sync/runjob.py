@@ -3,14 +3,18 @@
 Steps, in order, each on its own (one failing does not stop the others):
 
 1. *record*: the stints that have begun go into the record;
-2. *zendesk*: the escalation group holds the pair on support;
-3. *tickets*: last week's unresolved tickets are counted (for the notice and
+2. *absences*: members' out-of-office events in Google Calendar become
+   absences (with `google: {out_of_office: true}`), so that the steps after
+   it publish the rotation as it now stands;
+3. *zendesk*: the escalation group holds the pair on support;
+4. *tickets*: last week's unresolved tickets are counted (for the notice and
    the review's description);
-4. *gcal*: the shared calendar holds the rotation and meetings;
-5. *notice*: the handoff notice goes to Slack, once per handoff.
+5. *gcal*: the shared calendar holds the rotation and meetings;
+6. *notice*: the handoff notice goes to Slack, once per handoff.
 
-A step whose system is not configured (no `zendesk:` or `google:` section,
-no SLACK_WEBHOOK_URL) is skipped. Without `--apply` every step only says
+A step whose system is not configured (no `zendesk:` section or
+`google.calendar_id`, out-of-office import off, no SLACK_WEBHOOK_URL) is
+skipped. Without `--apply` every step only says
 what it would do. A run takes a lock beside the roster; a second run that
 finds it taken exits at once with one line naming the holder, so cron
 overlaps and two app instances never double-post or race. A run with
@@ -53,6 +57,7 @@ class Step:
     summary: str = ""
     details: str = ""
     late: bool = False  # not started: the run's deadline had passed
+    warn: bool = False  # nothing failed, but the details say something people must see
 
 
 @dataclass
@@ -65,6 +70,7 @@ class Context:
     patience: Patience
     zendesk_client: Callable | None = None  # factories, replaced by tests
     gcal_client: Callable | None = None
+    absences_client: Callable | None = None
     unresolved_last_week: int | None = None
     _zendesk: object = None
 
@@ -76,7 +82,7 @@ class Context:
 
 
 def run(store, at: datetime, now: datetime, *, apply: bool, out: TextIO, settings: Settings,
-        patience: Patience | None = None, zendesk_client=None, gcal_client=None,
+        patience: Patience | None = None, zendesk_client=None, gcal_client=None, absences_client=None,
         at_text: str | None = None, parse_at=None, deadline: float | None = None) -> int:
     """`store`: the team's `Store` (or its roster file's path).
     `at_text` (from --at), when given, is read with `parse_at` once the
@@ -92,7 +98,8 @@ def run(store, at: datetime, now: datetime, *, apply: bool, out: TextIO, setting
             if at_text is not None:
                 at = parse_at(at_text, team.schedule())
             ctx = Context(team, at, now, apply, settings, patience,
-                          zendesk_client or _zendesk_client, gcal_client or _gcal_client)
+                          zendesk_client or _zendesk_client, gcal_client or _gcal_client,
+                          absences_client or _absences_client)
             steps = []
             for name, fn in STEPS:
                 if patience.allows(0):
@@ -156,6 +163,26 @@ def _record(ctx: Context, step: Step) -> None:
         return
     ctx.team.record_begun(ctx.at, ctx.now)
     step.state, step.summary = DONE, f"recorded {len(pending)} stint(s) ({weeks})"
+
+
+def _absences(ctx: Context, step: Step) -> None:
+    from scheduler.sync.google import absences
+
+    if not absences.enabled(ctx.team):
+        # Off unless a roster asks for it: not a system left unconfigured, so not listed as skipped.
+        step.summary = "out-of-office import is off (google.out_of_office)"
+        return
+    window = ctx.team.schedule().coming(ctx.at)
+    buffer = io.StringIO()
+    try:
+        with ctx.absences_client(ctx) as client:
+            result = absences.sync(ctx.team, window, client, apply=ctx.apply, now=ctx.now, out=buffer,
+                                   slack_url=ctx.settings.slack_webhook_url, patience=ctx.patience)
+    finally:
+        ctx.team.reload_imported()  # the later steps publish the rotation as it now stands
+    step.details = buffer.getvalue()
+    _from_sync(step, result, ctx.apply)
+    step.warn = "cannot read " in step.details  # members whose calendar was not read: named once per run
 
 
 def _zendesk(ctx: Context, step: Step) -> None:
@@ -240,7 +267,8 @@ def _notice(ctx: Context, step: Step) -> None:
     step.state, step.summary = DONE, f"posted the notice for the handoff of {when(week.handoff)}"
 
 
-STEPS = [("record", _record), ("zendesk", _zendesk), ("tickets", _tickets), ("gcal", _gcal), ("notice", _notice)]
+STEPS = [("record", _record), ("absences", _absences), ("zendesk", _zendesk), ("tickets", _tickets), ("gcal", _gcal),
+         ("notice", _notice)]
 
 
 def _from_sync(step: Step, result, applied: bool) -> None:
@@ -260,6 +288,12 @@ def _zendesk_client(ctx: Context):
     return zendesk.client_from_settings(ctx.settings, ctx.team.roster.zendesk.url, ctx.patience)
 
 
+def _absences_client(ctx: Context):
+    from scheduler.sync.google import absences
+
+    return absences.client_from_settings(ctx.settings, ctx.patience)
+
+
 def _gcal_client(ctx: Context):
     from scheduler.sync.google import sync as gcalsync
 
@@ -271,7 +305,7 @@ def _report(steps: list[Step], ctx: Context, out: TextIO, deadline: float) -> in
     local = ctx.team.schedule().local(ctx.at)
     failed = [s for s in steps if s.state == FAILED]
     late = [s for s in steps if s.late]
-    if not late and all(s.state in (NOTHING, SKIPPED) for s in steps):
+    if not late and all(s.state in (NOTHING, SKIPPED) and not s.warn for s in steps):
         skipped = [s.name for s in steps if s.state == SKIPPED]
         tail = f" (skipped: {', '.join(skipped)})" if skipped else ""
         print(f"rota run at {when(local)}: nothing to do{tail}.", file=out)
@@ -280,7 +314,7 @@ def _report(steps: list[Step], ctx: Context, out: TextIO, deadline: float) -> in
     print(f"rota run at {when(local)} ({mode}):", file=out)
     for s in steps:
         print(f"  {s.name:8} {s.state}: {s.summary}", file=out)
-        if s.details and s.state in (DONE, PLANNED, FAILED):
+        if s.details and (s.state in (DONE, PLANNED, FAILED) or s.warn):
             for line in s.details.rstrip("\n").splitlines():
                 print(f"             {line}", file=out)
     if failed:

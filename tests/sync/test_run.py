@@ -52,7 +52,7 @@ def test_a_monday_run_does_the_whole_handoff(world, run):
     lines = run.output.splitlines()
     assert lines[0] == "rota run at Mon 11 Jan 2027 09:05 EST (applying changes):"
     steps = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("   ")]
-    assert steps == ["record", "zendesk", "tickets", "gcal", "notice"]
+    assert steps == ["record", "absences", "zendesk", "tickets", "gcal", "notice"]
     assert ("record   done: recorded 3 stint(s) (Ada from Mon 4 Jan 2027 09:00 EST, Bob from Mon 4 Jan 2027 09:00 EST, "
             "Cy from Mon 11 Jan 2027 09:00 EST)") in run.output
     assert "zendesk  done: added cy@example.gov, removed ada@example.gov" in run.output
