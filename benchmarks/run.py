@@ -268,6 +268,53 @@ def bench_gcal_requests() -> None:
         print(f"      ({len(calls)} HTTP requests in all: {len(calls) - len(lists)} token request(s) and the lists)")
 
 
+def bench_absence_import() -> None:
+    """A 50-member team's out-of-office events imported against the fake
+    Google of the tests: one token and one list request per member, each as
+    that member (real google-auth and googleapiclient, over loopback)."""
+    import io
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from fakes.google import FakeGoogle
+    from google.oauth2 import service_account
+    from rosterkit import member, team, yaml_text
+
+    from scheduler.sync.google import absences
+    from scheduler.sync.google.outofoffice import OutOfOfficeClient
+    from scheduler.team import Team
+
+    rng = random.Random(2027)
+    people = [member(f"Member {i}", email=f"m{i}@example.gov") for i in range(50)]
+    with FakeGoogle() as fake, tempfile.TemporaryDirectory() as tmp:
+        for i, person in enumerate(people):
+            fake.add_user(person["email"])
+            for n in range(3):  # a few days off each in the next half year
+                first = date(2027, 1, 11) + timedelta(days=rng.randrange(180))
+                fake.out_of_office(person["email"], first, first + timedelta(days=rng.randrange(1, 6)),
+                                   event_id=f"mem{i:03d}e{n}")
+        path = Path(tmp) / "team.yaml"
+        path.write_text(yaml_text(team(*people, holidays="US", google={"out_of_office": True})))
+        now = datetime(2027, 1, 5, 15, 0).astimezone()
+        out = io.StringIO()
+
+        def imported() -> None:  # as a fresh process would: new credentials, so new tokens
+            creds = service_account.Credentials.from_service_account_info(fake.service_account_info())
+            with OutOfOfficeClient(creds, endpoint=fake.url + "/calendar/v3/") as client:
+                absences.sync(Team.load(path), Window(date(2027, 1, 4), 26), client, apply=True, now=now, out=out)
+
+        t0 = time.perf_counter()
+        imported()
+        first = time.perf_counter() - t0
+        kept = len(Team.load(path).store.imported_absences())
+        calls = fake.http_requests()
+        report(f"out-of-office import, 50 members ({kept} absences), first run", first, first, 10.0, unit="s")
+        print(f"      ({len(calls)} HTTP requests: {sum(1 for c in calls if c.path == '/token')} token, "
+              f"{sum(1 for c in calls if c.path.endswith('/events'))} list)")
+        median, best = measure(3, imported)
+        report("out-of-office import, 50 members, nothing to change", median, best, 10.0, unit="s")
+
+
 def bench_page(db: Database | None = None) -> None:
     import os
 
@@ -612,6 +659,7 @@ def main() -> int:
     bench_feed_server()
     bench_zendesk_requests()
     bench_gcal_requests()
+    bench_absence_import()
     bench_run_job()
     bench_database()
     failed = [r for r in results if r[3] == "FAIL"]

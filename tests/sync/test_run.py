@@ -5,7 +5,7 @@ import json
 
 import pytest
 from rosterkit import team, utc, yaml_text
-from synckit import CALENDAR, NAMES, group_names
+from synckit import CALENDAR, NAMES, ZENDESK, group_names
 
 from scheduler.store.folder import FolderStore
 from scheduler.sync import runjob
@@ -246,3 +246,34 @@ def test_secrets_from_a_bound_user_provided_service_drive_the_whole_run(world, r
     assert run(env=env) == 0, run.output
     assert group_names(world.zd) == ["Bob", "Cy"] and len(world.slack.messages) == 1
     assert world.google.events[CALENDAR] and world.google.tokens_issued
+
+
+def test_out_of_office_is_imported_before_the_syncs_publish_the_rotation(world, run):
+    """With google.out_of_office, `rota run` imports time off first: the
+    calendar and Zendesk get the rotation as it stands after it, and Slack
+    hears of the change once, beside the handoff notice."""
+    from datetime import date
+
+    from scheduler.team import Team
+
+    world.path.write_text(yaml_text(team(*NAMES, holidays="US", zendesk=ZENDESK,
+                                         google={"calendar_id": CALENDAR, "out_of_office": True})))
+    for name in NAMES:
+        world.google.add_user(f"{name.lower()}@example.gov")
+    # Di's stint would begin at the (Tuesday) handoff of 01-19; she is away that week.
+    world.google.out_of_office("di@example.gov", date(2027, 1, 20), date(2027, 1, 23), event_id="dia001")
+    assert run() == 0
+    steps = [line.split()[0] for line in run.output.splitlines() if line.startswith("  ") and not line.startswith("   ")]
+    assert steps == ["record", "absences", "zendesk", "tickets", "gcal", "notice"]
+    assert "absences done: 1 of 1 change(s) made (1 to import)" in run.output
+    schedule = Team.load(world.path).schedule()
+    taker = schedule.stint(2).member
+    assert taker not in (None, "di@example.gov")
+    stint = next(e for e in world.google.events[CALENDAR].values() if e["summary"].endswith("on support (Platform experts)")
+                 and e["start"]["dateTime"].startswith("2027-01-19"))
+    assert stint["summary"].startswith(schedule.roster.name_of(taker))
+    told = [m["text"] for m in world.slack.messages if "rotation changed" in m["text"]]
+    assert len(told) == 1 and "Di is out of office 2027-01-20 to 01-22" in told[0]
+    assert run("2027-01-11T09:20:00-05:00") == 0
+    assert run.output == "rota run at Mon 11 Jan 2027 09:20 EST: nothing to do.\n"
+    assert len([m for m in world.slack.messages if "rotation changed" in m["text"]]) == 1
