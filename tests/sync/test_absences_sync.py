@@ -19,6 +19,7 @@ from fakes.slack import FakeSlack
 from rosterkit import away, member, team, yaml_text
 
 from scheduler.core import Window
+from scheduler.errors import ServiceError
 from scheduler.publish import handoffnotice
 from scheduler.settings import Settings
 from scheduler.sync.google import absences
@@ -328,3 +329,26 @@ def test_rota_show_json_marks_the_gap_as_out_of_office(run, rota):
     (gap,) = json.loads(out)["weeks"][0]["gaps"]
     assert gap == {"date": "2027-01-06", "role": "incoming", "member": email("Bob"),
                    "reason": "Bob is out of office (Google)", "source": "google"}
+
+
+def test_rate_limits_and_server_errors_are_retried_and_a_quota_stops_the_import(run):
+    run.google.out_of_office(email("Cy"), date(2027, 1, 18), date(2027, 1, 23), event_id="caaa01")
+    run.google.fail_next(429, path_contains=f"calendars/{email('Cy')}/events")
+    run.google.fail_next(503, path_contains=f"calendars/{email('Cy')}/events")
+    assert run() == 0
+    assert run.waits == [1.0, 2.0]  # exponential backoff, without jitter: the rate limit, then the 503
+    assert kept(run.path) == [(email("Cy"), "caaa01", "2027-01-18", "2027-01-22")]
+    run.google.delete_event(email("Cy"), "caaa01")
+    run.google.fail_next(403, reason="quotaExceeded", path_contains=f"calendars/{email('Bob')}/events")
+    with pytest.raises(ServiceError, match="quotaExceeded"):
+        run()
+    assert kept(run.path) == [(email("Cy"), "caaa01", "2027-01-18", "2027-01-22")]  # nothing half-done
+
+
+def test_an_unreachable_google_is_one_line_and_nothing_changes(run, rota, monkeypatch):
+    run.google.out_of_office(email("Cy"), date(2027, 1, 18), date(2027, 1, 23), event_id="caaa01")
+    monkeypatch.setenv("ROTA_GOOGLE_API_ENDPOINT", "http://127.0.0.1:9/calendar/v3/")  # nothing listens there
+    code, out, err = rota("sync", "absences", "--roster", run.path, "--apply")
+    assert code == 1
+    assert err.startswith("rota: Google Calendar at 127.0.0.1:9 refused the connection") and err.count("\n") == 1
+    assert kept(run.path) == []
