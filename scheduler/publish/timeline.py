@@ -161,7 +161,7 @@ def picture(schedule: Schedule, window: Window, today: date, member: str | None 
             if a.start < stop and a.end >= first:
                 note = f" ({a.note})" if a.note else ""
                 spans.append(Span("away", lane, x_day(a.start), x_day(a.end + DAY),
-                                  f"{m.name} away {_days(a.start, a.end)}{note}"))
+                                  f"{m.name} {a.label} {_days(a.start, a.end)}{note}"))
 
     notes = schedule.notes(first, stop)  # the gaps and covers of the window, worked out once
     for o in notes.covers:

@@ -31,6 +31,7 @@ def test_a_gap_in_a_running_stint_says_out_of_office_google(roster, client):
     page = html.unescape(client.get("/").get_data(as_text=True))
     assert "Wed 13: Cy out of office (Google), no cover" in page
     assert "Cy is out of office (Google)" in page  # the warning above the table
+    assert "Cy out of office (Google) 2027-01-13 to 2027-01-14" in page  # the timeline's shaded days
 
 
 def test_the_coming_weeks_follow_the_imported_absences(roster, client):
