@@ -4,8 +4,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from scheduler.cli import main
+
+# Speed is measured in benchmarks/, never in tests: no example fails for being
+# slow on a busy machine (Hypothesis's default deadline is 200 ms).
+settings.register_profile("rota", deadline=None)
+settings.load_profile("rota")
 
 # Keep the holidays cache (and anything else under the cache dir) out of the
 # user's home while testing.
