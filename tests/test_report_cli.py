@@ -128,3 +128,16 @@ def test_check_warns_about_fairness_and_keeps_exit_0(rota, roster_dir):
     assert code == 0
     assert f"{path}: warning (fairness): Di has 126 support days (6 stints)" in out
     assert "OK: the roster is valid and has no gaps in the next 26 weeks." in out
+
+
+def test_the_monthly_json_gives_the_months_in_place_of_the_members(rota, roster):
+    code, out, _ = rota("report", "--roster", roster, *SPAN, "--monthly", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert "members" not in data
+    csv_rows = list(csv.DictReader(io.StringIO(rota("report", "--roster", roster, *SPAN, "--monthly", "--format",
+                                                    "csv")[1], newline="")))
+    assert [{k: str(v) for k, v in m.items()} for m in data["months"]] == csv_rows
+    # Di in February, by hand: Feb 1-15 (15) + Feb 22-28 (7) = 22; weekends 6; Mon 15 Feb a holiday; 15 business
+    di = next(m for m in data["months"] if (m["email"], m["month"]) == ("di@example.gov", "2027-02"))
+    assert (di["support_days"], di["weekend_days"], di["holiday_days"], di["business_days"]) == (22, 6, 1, 15)
