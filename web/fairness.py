@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from markupsafe import Markup
 
 from scheduler.core.events import support_name, when
 from scheduler.publish import fairnessreport
 
-from web import state
+from web import pages, state
 
 bp = Blueprint("fairness", __name__, url_prefix="/fairness")
 MAX_DAYS = 20 * 366  # as `rota report`: the span is walked day by day
@@ -41,9 +41,8 @@ def _span(schedule, now) -> tuple[date, date]:
 
 
 def _private():
-    if current_app.config["PRIVATE"] and g.editor is None:
-        return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
-    return None
+    # The same rule as the other pages: with ROTA_PRIVATE, for members and editors.
+    return pages._private(request.full_path.rstrip("?"))
 
 
 @bp.route("/")

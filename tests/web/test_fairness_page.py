@@ -111,3 +111,16 @@ def test_a_private_team_asks_to_sign_in(example, clock):
     for url in ("/fairness/", "/fairness/days.csv"):
         response = app.test_client().get(url)
         assert response.status_code == 302 and "/signin" in response.headers["Location"]
+
+
+def test_a_private_team_shows_it_to_its_members_and_refuses_strangers(roster, clock, oidc_provider):
+    from oidckit import PUBLIC_URL, sign_in
+
+    app = create_app({"TESTING": True, "ROSTER": str(roster), "SECRET_KEY": "test-secret", "CLOCK": clock,
+                      "PUBLIC_URL": PUBLIC_URL, "OIDC": oidc_provider.settings, "PRIVATE": True})
+    member, stranger = app.test_client(), app.test_client()
+    sign_in(member, "ada@example.gov")
+    assert member.get("/fairness/").status_code == 200
+    assert member.get("/fairness/days.csv").status_code == 200
+    sign_in(stranger, "zed@example.gov")
+    assert stranger.get("/fairness/").status_code == 403
