@@ -15,7 +15,7 @@ ROTA_PUBLIC_URL   the base URL people reach the app at (for feed links);
 ROTA_TRUSTED_PROXIES  how many proxies in front of the app append to
                   X-Forwarded-For (default 0: the header is ignored); with
                   1 or more, the client address and https come from them
-ROTA_PRIVATE      "1": reading the page needs a signed-in editor too
+ROTA_PRIVATE      "1": reading the page needs a signed-in editor or member too
 ROTA_EDITORS      the editors file (default beside the roster)
 ROTA_OIDC_ISSUER, ROTA_OIDC_CLIENT_ID, ROTA_OIDC_CLIENT_SECRET
                   sign people in with the organisation's OpenID Provider

@@ -47,15 +47,30 @@ def index():
     current = schedule.week_at(now)
     next_week = schedule.next_handoff(now) if duty else (weeks[0] if weeks else None)
     signed_in = g.editor is not None
+    me = g.person.member if g.person is not None else None  # an editor may be a member too
     tickets, tickets_error = _tickets(team, now) if signed_in else (None, None)
     return render_template(
         "index.html", roster=roster, support_name=support_name(roster.name), duty=duty, rows=rows, current=current, next_week=next_week,
         findings=findings, when=when, local=schedule.local(now), stop=stop,
         tickets=tickets, tickets_error=tickets_error, picture=picture, shown=shown,
         # The links are the feeds' only lock, and the feeds carry absence notes.
-        team_links=feeds.links("team") if signed_in else None,
-        member_links=[(m, feeds.links(f"member:{m.email}", m.email)) for m in roster.members] if signed_in else [],
+        # Editors see every link; a member the team's and their own.
+        team_links=feeds.links("team") if signed_in or me else None,
+        member_links=[(m, feeds.links(f"member:{m.email}", m.email)) for m in roster.members
+                      if signed_in or m is me],
+        me=me, my_stints=_next_stints(schedule, now, me.email) if me else [],
     ), 400 if shown.error else 200
+
+
+def _next_stints(schedule, now, email: str) -> list[dict]:
+    """The member's stints that have not begun, in the coming weeks, each
+    with who they serve beside: the one continuing in its first week, the
+    one coming in for its second."""
+    weeks = schedule.weeks(schedule.coming(now, COMING_WEEKS))
+    after = {w.index: w for w in weeks}
+    return [{"stint": w.incoming, "first": w.continuing.member,
+             "second": after[w.index + 1].incoming.member if w.index + 1 in after else None}
+            for w in weeks if w.incoming.member == email and w.incoming.start > now]
 
 
 @bp.route("/member/<email>")

@@ -119,14 +119,16 @@ def refuse(sentence: str, status: int = 403):
     return render_template("error.html", title="Not allowed", message=sentence, problems=[]), status
 
 
-def _sign_in_first(message: str, form_page: str):
+def _sign_in_first(message: str):
     if request.method == "GET":
         flash(message, "error")
         back = request.full_path if request.query_string else request.path
     else:
-        # Sending them back to a form's POST address after sign-in would end on a 405.
+        # Sending them back to a form's POST address after sign-in would end on a 405:
+        # back to the page of the form's part of the site (/roster/, /trades/) instead.
         flash("You are not signed in, so your change was not saved: sign in and make it again.", "error")
-        back = url_for(form_page)
+        blueprint = current_app.blueprints.get(request.blueprint or "")
+        back = ((blueprint.url_prefix if blueprint else None) or "") + "/"
     return redirect(url_for("auth.signin", next=back))
 
 
@@ -136,7 +138,7 @@ def editor_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.person is None:
-            return _sign_in_first("Sign in as an editor to change the roster.", "roster.edit")
+            return _sign_in_first("Sign in as an editor to change the roster.")
         if g.editor is None:
             return refuse(f"Only the roster's editors may do this; you are signed in as {g.person.email}, "
                           "who is not one.")
@@ -152,7 +154,7 @@ def member_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.person is None:
-            return _sign_in_first("Sign in to change your own time on the rota.", "pages.index")
+            return _sign_in_first("Sign in to change your own time on the rota.")
         if g.editor is None and g.person.member is None:
             return refuse(f"Only members of the team and its editors may do this; {g.person.email} is not a "
                           "current member of the roster.")

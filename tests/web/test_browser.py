@@ -172,6 +172,18 @@ def test_signing_in_and_out_through_the_organisations_provider(roster_dir, page,
         assert page.url == url + "/"
         assert "Signed in as ada@example.gov." in page.locator(".flash").inner_text()
         assert page.get_by_role("button", name="Sign out Ada Lovelace").is_visible()
+        assert page.locator("section.mine li").first.inner_text().startswith("From Mon 25 Jan 2027")
+
+        # her own absence, through the editors' preview and save
+        page.get_by_role("navigation").get_by_role("link", name="My absences").click()
+        form = page.locator("form", has=page.get_by_role("heading", name="Add an absence"))
+        form.get_by_label("First day away").fill("2027-01-20")
+        form.get_by_label("Last day away").fill("2027-01-21")
+        form.get_by_role("button", name="Preview").click()
+        assert page.locator("h1").inner_text() == "Preview: Ada Lovelace away 2027-01-20 to 2027-01-21"
+        page.get_by_role("button", name="Save this change").click()
+        assert "Saved: Ada Lovelace away 2027-01-20 to 2027-01-21." in page.locator(".flash").inner_text()
+        assert "2027-01-20" in path.read_text()
 
         page.get_by_role("button", name="Sign out Ada Lovelace").click()
         assert page.url.startswith(oidc_provider.issuer + "/session/end")

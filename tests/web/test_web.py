@@ -370,7 +370,7 @@ def test_only_signed_in_editors_see_the_feed_links(app, client):
     anonymous = client.get("/").get_data(as_text=True)
     assert "/feeds/" not in anonymous and "webcal" not in anonymous
     assert not any(token in anonymous for token in tokens)
-    assert "only signed-in editors see them" in anonymous and "ask an editor to send you your link" in anonymous
+    assert "only signed-in members (their own) and editors see them" in anonymous and "ask an editor to send you your link" in anonymous
     assert '<a href="/signin?next=/">sign in</a>' in anonymous
 
 
