@@ -20,7 +20,7 @@ import pendulum
 from scheduler.core import Schedule, Window, monday_of
 from scheduler.core.schedule import WEEKS_AHEAD
 from scheduler.core.events import when
-from scheduler.errors import RotaError
+from scheduler.errors import RotaError, ServiceError
 from scheduler.settings import Settings
 
 DEFAULT_ROSTER = "rosters/example.yaml"
@@ -619,11 +619,18 @@ def cmd_db_upgrade(args, now, settings) -> int:
         from scheduler.store import dbengine, migrations
     except ImportError as e:
         raise RotaError(f"the database store needs {e.name}: pip install 'rota[db]'") from None
+    from alembic.util import CommandError
+
     engine = dbengine.create_engine(url)
     try:
         done = migrations.upgrade(engine)
     except sqlalchemy.exc.OperationalError as e:
         raise dbengine.unavailable(url, e) from None
+    except (sqlalchemy.exc.DBAPIError, CommandError) as e:
+        # One transaction: a migration that fails leaves the schema as it was.
+        reason = str(getattr(e, "orig", None) or e).strip().splitlines()
+        raise ServiceError(f"{dburl.redacted(url)}: the schema upgrade failed and nothing was changed: "
+                           f"{reason[0] if reason else type(e).__name__}") from None
     finally:
         engine.dispose()
     if done.before is None:

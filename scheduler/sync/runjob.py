@@ -166,12 +166,13 @@ def _record(ctx: Context, step: Step) -> None:
 
 
 def _absences(ctx: Context, step: Step) -> None:
-    from scheduler.sync.google import absences
-
-    if not absences.enabled(ctx.team):
+    google = ctx.team.roster_file.roster.google
+    if google is None or not google.out_of_office:  # before importing Google's libraries: most teams never do
         # Off unless a roster asks for it: not a system left unconfigured, so not listed as skipped.
         step.summary = "out-of-office import is off (google.out_of_office)"
         return
+    from scheduler.sync.google import absences
+
     window = ctx.team.schedule().coming(ctx.at)
     buffer = io.StringIO()
     try:

@@ -210,3 +210,17 @@ def test_a_team_kept_in_the_first_schema_is_whole_after_rota_db_upgrade(rota, da
     assert rota("history")[1].count("\n") == 2
     store.engine.dispose()
     dispose_engines()
+
+
+def test_a_database_from_a_newer_rota_is_one_line_and_left_alone(upgrade, database_url, engine):
+    """Rolled back to an older release after a newer one migrated the
+    database: the upgrade says so and changes nothing, no traceback."""
+    migrations.upgrade(engine)
+    with engine.begin() as c:
+        c.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    code, out, err = upgrade(database_url)
+    assert (code, out) == (1, "")
+    assert "the schema upgrade failed and nothing was changed" in err and "9999" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    with engine.connect() as c:
+        assert migrations.current(c) == "9999"
