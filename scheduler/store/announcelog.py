@@ -10,11 +10,11 @@ that of two writers claiming one key only one adds it.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from datetime import datetime
 from pathlib import Path
+
+from scheduler.store import claimlog
 
 
 def claimed(path: Path) -> set[str]:
@@ -33,15 +33,4 @@ def claimed(path: Path) -> set[str]:
 
 def claim(path: Path, key: str, text: str, now: datetime) -> bool:
     entry = {"key": key, "text": text, "at": now.isoformat(timespec="seconds")}
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # held until closed: the check and the append as one step
-        if key in claimed(path):
-            return False
-        view = memoryview((json.dumps(entry) + "\n").encode("utf-8"))
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-        return True
-    finally:
-        os.close(fd)
+    return claimlog.claim(path, entry, lambda p: key in claimed(p))

@@ -10,11 +10,11 @@ writers never both add one.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from datetime import date, datetime
 from pathlib import Path
+
+from scheduler.store import claimlog
 
 
 def posted_weeks(path: Path) -> set[date]:
@@ -29,15 +29,4 @@ def claim(path: Path, monday: date, handoff: datetime, now: datetime, uncertain:
     entry = {"week": monday.isoformat(), "handoff": handoff.isoformat(), "posted_at": now.isoformat(timespec="seconds")}
     if uncertain:
         entry["uncertain"] = True  # posted or not, never again
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # held until closed: the check and the append as one step
-        if monday in posted_weeks(path):
-            return False
-        view = memoryview((json.dumps(entry) + "\n").encode("utf-8"))
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-        return True
-    finally:
-        os.close(fd)
+    return claimlog.claim(path, entry, lambda p: monday in posted_weeks(p))

@@ -299,17 +299,7 @@ class CalendarClient:
         kind = _retryable(e)
         if not kind:
             raise ServiceError(f"Google Calendar could not {what}: {self._answered(e)}")
-
-        def give_up(tries: Tries) -> ServiceError:
-            if tries.reason == "budget":
-                return ServiceError(f"Google Calendar rate limit: could not {what} within "
-                                    f"{self.patience.budget:.0f} s; the next run will carry on")
-            if tries.reason == "deadline":
-                return ServiceError(f"Google Calendar could not {what}: {self._answered(e)}; no time left to "
-                                    "retry before the run's deadline")
-            return ServiceError(f"Google Calendar could not {what}: {self._answered(e)}")
-
-        return Retry(give_up, rate_limited=kind == "rate")
+        return retry_until_patience_ends(self.patience, what, self._answered(e), rate_limited=kind == "rate")
 
     # -- errors ---------------------------------------------------------------------
     def _cannot_ask(self) -> str | None:
@@ -504,6 +494,22 @@ def _describe(e: HttpError) -> str:
         return ("service accounts cannot invite attendees without domain-wide delegation: "
                 "set google.delegate in the roster (or remove attendees)")
     return f"{_status(e)} {reason or ''}: {body.get('message', '')}".strip()
+
+
+def retry_until_patience_ends(patience: Patience, what: str, answered: str, rate_limited: bool) -> Retry:
+    """Ask again; when patience runs out, say which of it ran out: the rate
+    limit's budget, the run's deadline, or the retries."""
+
+    def give_up(tries: Tries) -> ServiceError:
+        if tries.reason == "budget":
+            return ServiceError(f"Google Calendar rate limit: could not {what} within "
+                                f"{patience.budget:.0f} s; the next run will carry on")
+        if tries.reason == "deadline":
+            return ServiceError(f"Google Calendar could not {what}: {answered}; no time left to "
+                                "retry before the run's deadline")
+        return ServiceError(f"Google Calendar could not {what}: {answered}")
+
+    return Retry(give_up, rate_limited=rate_limited)
 
 
 def _quota_message() -> str:

@@ -39,7 +39,7 @@ from scheduler.errors import ServiceError
 from scheduler.sync import transport
 from scheduler.sync.google.client import (
     DEFAULT_ENDPOINT, PAGE_SIZE, TRANSPORT_ERRORS, _auth_reason, _BoundedCredentials, _error_body, _quota_message,
-    _reason, _retryable, _set_timeout, _status, _TokenUnreachable,
+    _reason, _retryable, _set_timeout, _status, _TokenUnreachable, retry_until_patience_ends,
 )
 from scheduler.sync.retry import Patience, Retry, Tries
 
@@ -142,17 +142,7 @@ class OutOfOfficeClient:
             raise Unreadable(f"{self._answered(e)}: the calendar is not readable as its owner")
         if not kind:
             raise ServiceError(f"Google Calendar could not {what}: {self._answered(e)}")
-
-        def give_up(tries: Tries) -> ServiceError:
-            if tries.reason == "budget":
-                return ServiceError(f"Google Calendar rate limit: could not {what} within "
-                                    f"{self.patience.budget:.0f} s; the next run will carry on")
-            if tries.reason == "deadline":
-                return ServiceError(f"Google Calendar could not {what}: {self._answered(e)}; no time left to "
-                                    "retry before the run's deadline")
-            return ServiceError(f"Google Calendar could not {what}: {self._answered(e)}")
-
-        return Retry(give_up, rate_limited=kind == "rate")
+        return retry_until_patience_ends(self.patience, what, self._answered(e), rate_limited=kind == "rate")
 
     def _refused(self, e: GoogleAuthError, member: _BoundedCredentials) -> Exception:
         """The token server's no: about this member (delegation, domain), or
