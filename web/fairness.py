@@ -12,7 +12,7 @@ from markupsafe import Markup
 from scheduler.core.events import support_name, when
 from scheduler.publish import fairnessreport
 
-from web import pages, state
+from web import people, state
 
 bp = Blueprint("fairness", __name__, url_prefix="/fairness")
 MAX_DAYS = 20 * 366  # as `rota report`: the span is walked day by day
@@ -41,8 +41,7 @@ def _span(schedule, now) -> tuple[date, date]:
 
 
 def _private():
-    # The same rule as the other pages: with ROTA_PRIVATE, for members and editors.
-    return pages._private(request.full_path.rstrip("?"))
+    return people.closed_to_outsiders(request.full_path.rstrip("?"))
 
 
 @bp.route("/")

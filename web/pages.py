@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 
 from scheduler.core import monday_of
 from scheduler.core.schedule import COMING_WEEKS
@@ -16,22 +16,9 @@ from web import feeds, people, state, timeline
 bp = Blueprint("pages", __name__)
 
 
-def _private(back: str):
-    """With ROTA_PRIVATE, the pages are for the team's members and editors:
-    nobody signed in is sent to sign in, anyone else refused."""
-    if not current_app.config["PRIVATE"] or g.editor is not None:
-        return None
-    if g.person is None:
-        return redirect(url_for("auth.signin", next=back))
-    if g.person.member is None:
-        return people.refuse(f"This page is only for the team and its editors; {g.person.email} is not a "
-                             "current member of the roster.")
-    return None
-
-
 @bp.route("/")
 def index():
-    if (closed := _private("/")) is not None:
+    if (closed := people.closed_to_outsiders("/")) is not None:
         return closed
     team, stamp = state.team_keyed()
     schedule, roster = team.schedule(), team.roster
@@ -76,7 +63,7 @@ def _next_stints(schedule, now, email: str) -> list[dict]:
 @bp.route("/member/<email>")
 def member(email):
     """One member's picture: their stints, absences, covers and swaps."""
-    if (closed := _private(request.path)) is not None:
+    if (closed := people.closed_to_outsiders(request.path)) is not None:
         return closed
     email = email.lower()
     team, stamp = state.team_keyed()

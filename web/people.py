@@ -161,3 +161,17 @@ def member_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def closed_to_outsiders(back: str):
+    """With ROTA_PRIVATE, the pages are for the team's members and editors:
+    nobody signed in is sent to sign in (then back to `back`), anyone else
+    refused. None: this person may read on."""
+    if not current_app.config["PRIVATE"] or g.editor is not None:
+        return None
+    if g.person is None:
+        return redirect(url_for("auth.signin", next=back))
+    if g.person.member is None:
+        return refuse(f"This page is only for the team and its editors; {g.person.email} is not a "
+                      "current member of the roster.")
+    return None

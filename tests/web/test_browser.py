@@ -1,26 +1,17 @@
 """End to end in a real headless Chromium (Debian's), driven by Playwright:
 sign in, add an absence, see the coming weeks change, subscribe."""
 
-import os
-import shutil
-import threading
-from pathlib import Path
-
 import icalendar
 import pytest
+from browserkit import artifact, chromium, needs_chromium, serving
 from rosterkit import team, yaml_text
-from werkzeug.serving import make_server
 
 from scheduler.store.editors import EditorStore
 from web import create_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(os.environ.get("ROTA_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 PASSWORD = "correct horse battery staple"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (scripts/test installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -32,25 +23,16 @@ def site(roster_dir):
     EditorStore(roster_dir / "team.editors.json").add("ed@example.gov", PASSWORD, "Ed Itor")
     now = pendulum.datetime(2027, 1, 12, 15, tz="UTC")
     app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", path
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(app) as url:
+        yield url, path
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as browser:
         context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
         yield context.new_page()
         context.close()
-        browser.close()
 
 
 def coming_weeks(page) -> dict[str, str]:
@@ -70,8 +52,7 @@ def test_sign_in_add_an_absence_see_the_weeks_change_and_subscribe(site, page, t
     assert page.locator(".card .who").all_inner_texts() == ["Cy Young", "Bob Kahn"]
     before = coming_weeks(page)
     assert before["2027-01-18"] == "Di Fox"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "index.png"), full_page=True)
+    page.screenshot(path=artifact("index.png"), full_page=True)
 
     page.get_by_role("navigation").get_by_role("link", name="Sign in").click()
     page.get_by_label("Email").fill("ed@example.gov")
@@ -113,8 +94,7 @@ def test_the_page_reads_on_a_phone(site, page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing but the table scrolls sideways
     assert page.locator(".card").first.is_visible()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "index-phone.png"), full_page=True)
+    page.screenshot(path=artifact("index-phone.png"), full_page=True)
 
 
 def test_an_anonymous_visitor_sees_the_rotation_but_no_feed_links(site, page):
@@ -158,11 +138,7 @@ def test_signing_in_and_out_through_the_organisations_provider(roster_dir, page,
     # No ROTA_PUBLIC_URL: the redirect URI is this server's own loopback address and port.
     app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now,
                       "OIDC": oidc_provider.settings, "LOCAL_PASSWORDS": False})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serving(app) as url:
         page.goto(url + "/")
         page.get_by_role("navigation").get_by_role("link", name="Sign in").click()
         assert page.get_by_label("Password").count() == 0  # local passwords are off
@@ -191,7 +167,3 @@ def test_signing_in_and_out_through_the_organisations_provider(roster_dir, page,
         page.wait_for_url(url + "/**")
         assert page.get_by_role("navigation").get_by_role("link", name="Sign in").is_visible()
         assert "Signed out." in page.locator(".flash").inner_text()
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -2,24 +2,16 @@
 what a person sees, kept as screenshots in $ROTA_TEST_ARTIFACTS (default
 test-artifacts/ at the top of the repository)."""
 
-import os
-import shutil
-import threading
-from pathlib import Path
 
 import pendulum
 import pytest
+from browserkit import artifact, chromium, needs_chromium, serving
 from rosterkit import away, member, team, yaml_text
-from werkzeug.serving import make_server
 
 from web import create_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(os.environ.get("ROTA_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (scripts/test installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -39,28 +31,18 @@ def site(roster_dir):
     path.write_text(yaml_text(data))
     now = pendulum.datetime(2027, 1, 12, 15, tz="UTC")
     app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def shoot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.locator("section.timeline").screenshot(path=str(ARTIFACTS / name))
+    page.locator("section.timeline").screenshot(path=artifact(name))
 
 
 def test_on_a_laptop_the_coming_weeks_fit_and_hovering_a_bar_says_who_and_why(site, browser):

@@ -2,24 +2,16 @@
 two browser sessions signed in through a real OpenID Provider: Ada offers
 Bob a swap, Bob previews it and accepts, and the page's coming weeks show it."""
 
-import os
-import shutil
-import threading
-from pathlib import Path
 
 import pytest
+from browserkit import artifact, chromium, needs_chromium, serving
 from oidckit import log_in_on_page
 from rosterkit import team, yaml_text
-from werkzeug.serving import make_server
 
 from web import create_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(os.environ.get("ROTA_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (scripts/test installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -31,23 +23,14 @@ def site(roster_dir, oidc_provider):
     now = pendulum.datetime(2027, 1, 12, 15, tz="UTC")
     app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now,
                       "OIDC": oidc_provider.settings, "LOCAL_PASSWORDS": False})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", path
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(app) as url:
+        yield url, path
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def signed_in(browser, url, email):
@@ -63,8 +46,7 @@ def signed_in(browser, url, email):
 def test_ada_offers_bob_a_swap_and_bob_previews_and_accepts_it(site, browser):
     url, roster = site
     ada = signed_in(browser, url, "ada@example.gov")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    ada.screenshot(path=str(ARTIFACTS / "trades.png"), full_page=True)
+    ada.screenshot(path=artifact("trades.png"), full_page=True)
     form = ada.get_by_role("form", name="Offer the week of 2027-01-25 for trade")
     form.get_by_label("For").select_option(label="Bob Kahn's stint of the week of 2027-02-01")
     form.get_by_label("Note (optional)").fill("my sister's wedding")
@@ -82,7 +64,7 @@ def test_ada_offers_bob_a_swap_and_bob_previews_and_accepts_it(site, browser):
     table = bob.locator("table").inner_text()
     assert "2027-01-25" in table and "2027-02-01" in table
     assert "swaps:" not in roster.read_text()  # previewing writes nothing
-    bob.screenshot(path=str(ARTIFACTS / "trade-preview.png"), full_page=True)
+    bob.screenshot(path=artifact("trade-preview.png"), full_page=True)
     bob.get_by_role("button", name="Accept this swap").click()
     assert "Swap accepted: you now have the stint of the week of 2027-01-25." in bob.locator(".flash").inner_text()
     assert "with_week: 2027-02-01, with: bob@example.gov" in roster.read_text()

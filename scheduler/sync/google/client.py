@@ -272,14 +272,7 @@ class CalendarClient:
                 return self._classify_answer(answer, what)
             if isinstance(answer, TRANSPORT_ERRORS + (_TokenUnreachable,)):
                 failure = self._failure(answer)
-
-                def gone(tries: Tries) -> ServiceError:
-                    times = f" (tried {tries.attempt + 1} times)" if tries.attempt else ""
-                    return ServiceError(f"{self._gone(failure)}{times}: could not {what}; the next run will try again")
-
-                if failure.retryable:
-                    return Retry(gone)
-                raise gone(tries)
+                return retry_if_it_may_pass(self._gone(failure), failure.retryable, what, tries)
             if isinstance(answer, GoogleAuthError):  # the token server answered, and said no
                 host, port = transport.host_port(self.credentials.token_uri)
                 raise ServiceError(f"Google's token server at {host}:{port} refused the service account "
@@ -494,6 +487,19 @@ def _describe(e: HttpError) -> str:
         return ("service accounts cannot invite attendees without domain-wide delegation: "
                 "set google.delegate in the roster (or remove attendees)")
     return f"{_status(e)} {reason or ''}: {body.get('message', '')}".strip()
+
+
+def retry_if_it_may_pass(said: str, retryable: bool, what: str, tries: Tries) -> Retry:
+    """A request that got no answer (`said` says why): ask again if that may
+    pass (a timeout, a dropped connection), else give up now."""
+
+    def gone(tries: Tries) -> ServiceError:
+        times = f" (tried {tries.attempt + 1} times)" if tries.attempt else ""
+        return ServiceError(f"{said}{times}: could not {what}; the next run will try again")
+
+    if retryable:
+        return Retry(gone)
+    raise gone(tries)
 
 
 def retry_until_patience_ends(patience: Patience, what: str, answered: str, rate_limited: bool) -> Retry:

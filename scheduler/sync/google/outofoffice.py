@@ -39,7 +39,7 @@ from scheduler.errors import ServiceError
 from scheduler.sync import transport
 from scheduler.sync.google.client import (
     DEFAULT_ENDPOINT, PAGE_SIZE, TRANSPORT_ERRORS, _auth_reason, _BoundedCredentials, _error_body, _quota_message,
-    _reason, _retryable, _set_timeout, _status, _TokenUnreachable, retry_until_patience_ends,
+    _reason, _retryable, _set_timeout, _status, _TokenUnreachable, retry_if_it_may_pass, retry_until_patience_ends,
 )
 from scheduler.sync.retry import Patience, Retry, Tries
 
@@ -119,15 +119,9 @@ class OutOfOfficeClient:
                 return self._classify_answer(answer, what)
             if isinstance(answer, TRANSPORT_ERRORS + (_TokenUnreachable,)):
                 failure = self._failure(answer)
-
-                def gone(tries: Tries) -> ServiceError:
-                    times = f" (tried {tries.attempt + 1} times)" if tries.attempt else ""
-                    return ServiceError(f"{failure}{times}: could not {what}; the next run will try again")
-
-                if failure.retryable:
-                    return Retry(gone)
-                self.down = str(failure)
-                raise gone(tries)
+                if not failure.retryable:
+                    self.down = str(failure)  # the next members are not asked: one line says why
+                return retry_if_it_may_pass(str(failure), failure.retryable, what, tries)
             if isinstance(answer, GoogleAuthError):  # the token server answered, and said no
                 raise self._refused(answer, member)
             return None
