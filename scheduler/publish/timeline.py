@@ -224,9 +224,16 @@ def _bar_title(schedule: Schedule, stint: Stint, middle: datetime) -> str:
 
 def _axis(first: date, stop: date, x_day, day_px: float) -> list[Mark]:
     marks = []
+    room = 60  # pixels a month's name needs
+    next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     for day in days(first, stop):
-        # A month's name needs about 60 pixels: none for one that begins too near the end.
-        if (day.day == 1 or day == first) and ((stop - day).days * day_px >= 60 or day == first):
+        # None for a month that begins too near the end, nor for the first month's few
+        # days when the next month's name would be written over it.
+        if day == first:
+            named = next_month >= stop or (next_month - first).days * day_px >= room
+        else:
+            named = day.day == 1 and (stop - day).days * day_px >= room
+        if named:
             marks.append(Mark("month", x_day(day), f"{day:%b %Y}"))
         if day.weekday() == 0:
             marks.append(Mark("monday", x_day(day), str(day.day)))

@@ -158,3 +158,15 @@ def test_lane_labels_are_cut_to_fit_and_someone_removed_keeps_a_lane():
     assert labels["bart@example.gov"] == ("Bartholomew Fitzgerald-Smythe", "Bartholomew Fit…")
     assert labels["zed@example.gov"] == ("zed@example.gov", "zed@example.gov")
     assert [b.member for b in pic.bars if b.lane == list(labels).index("zed@example.gov")] == ["zed@example.gov"]
+
+
+def months_named(pic):
+    return [(m.title, m.x) for m in pic.marks if m.kind == "month"]
+
+
+def test_a_month_whose_last_few_days_open_the_window_is_not_written_over_by_the_next():
+    s = schedule(team("Ada", "Bob", "Cy", "Di", holidays="US"))
+    late = timeline.picture(s, Window(date(2027, 3, 29), 26), TODAY)  # 3 days of March, then April
+    assert months_named(late)[0] == ("Apr 2027", x_of(late, date(2027, 4, 1)))
+    early = timeline.picture(s, Window(date(2027, 1, 11), 26), TODAY)  # three weeks of January: room for it
+    assert [name for name, _ in months_named(early)[:2]] == ["Jan 2027", "Feb 2027"]
