@@ -2,6 +2,6 @@
 
 import sys
 
-from scheduler.cli import main
+from scheduler.cli import command
 
-sys.exit(main())
+sys.exit(command())

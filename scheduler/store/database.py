@@ -14,6 +14,7 @@ Imports SQLAlchemy: only `open_database` (and what it opens) imports this.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import threading
@@ -101,9 +102,21 @@ class DatabaseStore(Store):
         instance's caches key on the revision (see `stamp`)."""
         c.execute(teams.update().where(teams.c.id == self._t).values(revision=teams.c.revision + 1))
 
-    def _read(self, query):
-        with self.engine.connect() as c:
-            return c.execute(query).all()
+    def _read(self, query, parameters: dict | None = None):
+        # One statement reads one snapshot by itself: outside a transaction it
+        # takes one round trip, not three (BEGIN, it, ROLLBACK), and every
+        # request of every instance reads the stamp.
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                return c.execute(query, parameters).all()
+        except sa.exc.DBAPIError as e:
+            if not e.connection_invalidated:
+                raise
+        # The server dropped the connection (it restarted, within a moment of
+        # that connection's last use: see dbengine's ping) and the pool let go
+        # of every connection it held then. A read is safe to ask again, once.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            return c.execute(query, parameters).all()
 
     @property
     def _t(self) -> str:
@@ -450,8 +463,9 @@ class DatabaseStore(Store):
     # -- for caches ---------------------------------------------------------------------
     @_guarded
     def stamp(self):
-        # One primary-key lookup: every request of every instance asks.
-        revision = self._read(sa.select(teams.c.revision).where(teams.c.id == self._t))
+        # One primary-key lookup: every request of every instance asks (so
+        # the statement is built once, not per request).
+        revision = self._read(_REVISION, {"team_id": self.team_id})
         return (self.team_id, revision[0][0] if revision else None)
 
     @_guarded
@@ -628,6 +642,8 @@ class DatabaseFailureCounts:
             c.execute(signin_failures.delete().where(f.team_id == team, f.key.in_(oldest.scalar_subquery())))
 
 
+_REVISION = sa.select(teams.c.revision).where(teams.c.id == sa.bindparam("team_id"))
+
 _engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()
 
@@ -646,6 +662,11 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+
+
+# Say goodbye to the server when the process ends, rather than leave it to
+# notice the sockets close (the `rota` command skips collecting the pools).
+atexit.register(dispose_engines)
 
 
 def open_database(url: str, team_id: str) -> DatabaseStore:

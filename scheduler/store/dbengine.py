@@ -17,6 +17,9 @@ Ask for that with ``connection.execution_options(immediate=True)`` before
 
 from __future__ import annotations
 
+import functools
+import time
+
 import sqlalchemy as sa
 
 from scheduler.errors import RotaError
@@ -25,6 +28,7 @@ from scheduler.store.dburl import is_sqlite, redacted
 CONNECT_TIMEOUT = 10  # seconds
 STATEMENT_TIMEOUT = 30  # seconds
 SQLITE_BUSY_SECONDS = 10
+PING_AFTER_IDLE = 1.0  # seconds
 
 
 class DatabaseUnavailable(RotaError):
@@ -40,10 +44,13 @@ def create_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, connect_args={
+    engine = sa.create_engine(url, connect_args={
         "connect_timeout": CONNECT_TIMEOUT,
         "options": f"-c statement_timeout={STATEMENT_TIMEOUT * 1000}",
     })
+    sa.event.listen(engine, "checkin", _idle_from_now)
+    sa.event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    return engine
 
 
 def unavailable(url: str, error: Exception) -> DatabaseUnavailable:
@@ -63,6 +70,25 @@ def schema_behind(url: str, error: Exception) -> RotaError | None:
     if kind == "UndefinedColumn" or "no such column" in text:
         return RotaError(f"the database {redacted(url)} has the schema of an older rota: run `rota db upgrade`")
     return None
+
+
+def _idle_from_now(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect, dbapi_connection, record, _proxy) -> None:
+    """Ask a pooled connection that has sat idle whether the server is still
+    there (it may have restarted), so that a request after a restart gets a
+    new connection instead of an error. Not one used a moment ago: under load
+    that ping was a second round trip for every feed request's one query.
+    Raising DisconnectionError makes the pool drop it and connect afresh."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as e:
+        raise sa.exc.DisconnectionError(str(e)) from e
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:

@@ -83,3 +83,56 @@ def test_an_app_started_while_its_database_was_missing_serves_once_it_is_there(r
     from scheduler.store.database import dispose_engines
 
     dispose_engines()
+
+
+def _drop_connections(admin, url: str) -> int:
+    """What a server restart does to every connection a pool holds."""
+    import sqlalchemy as sa
+
+    name = url.partition("?")[0].rsplit("/", 1)[1]
+    with admin.connect() as c:
+        return len(c.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name}).all())
+
+
+@pytest.fixture
+def postgres_team(rota, postgres_url, tmp_path, monkeypatch):
+    engine = dbengine.create_engine(postgres_url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    monkeypatch.setenv("ROTA_DATABASE_URL", postgres_url)
+    monkeypatch.delenv("ROTA_TEAM", raising=False)
+    roster = tmp_path / "team.yaml"
+    roster.write_text(yaml_text(team("Ada", "Bob", "Cy")))
+    assert rota("import", "--roster", roster)[0] == 0
+    yield postgres_url
+    from scheduler.store.database import dispose_engines
+
+    dispose_engines()
+
+
+def test_pages_and_feeds_keep_answering_when_the_server_drops_connections_just_used(postgres_team, _postgres_admin):
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret"})
+    client = app.test_client()
+    with app.test_request_context():
+        feed = url_for("feeds.team_feed", token=feeds.token("team"))
+    assert client.get(feed).status_code == 200  # the pool now holds a connection, used a moment ago
+    for path in ("/healthz", feed, "/"):
+        assert _drop_connections(_postgres_admin, postgres_team) >= 1
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
+
+
+def test_a_save_after_the_server_dropped_idle_connections_is_kept(postgres_team, _postgres_admin, monkeypatch):
+    from datetime import UTC, datetime
+
+    from scheduler.store.auditlog import Entry
+    from scheduler.store.database import engine_for, open_database, team_ids
+
+    monkeypatch.setattr(dbengine, "PING_AFTER_IDLE", 0.0)  # every connection counts as idle: no waiting
+    store = open_database(postgres_team, team_ids(engine_for(postgres_team))[0])
+    before = len(store.read_audit())
+    assert _drop_connections(_postgres_admin, postgres_team) >= 1
+    entry = Entry("roster", "edit", "a save after a restart", "ok", {})
+    store.append_audit([entry], actor="ed@example.gov", now=datetime(2027, 1, 4, tzinfo=UTC))
+    assert len(store.read_audit()) == before + 1
