@@ -10,27 +10,16 @@ that of two writers claiming one key only one adds it.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
-from scheduler.store import claimlog
+from scheduler.store import jsonlines
 
 
 def claimed(path: Path) -> set[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return set()
-    keys = set()
-    for line in lines:
-        try:
-            keys.add(json.loads(line)["key"])
-        except (ValueError, KeyError, TypeError):
-            continue  # a torn line claims nothing
-    return keys
+    return {entry["key"] for entry in jsonlines.entries(path) if isinstance(entry.get("key"), str)}
 
 
 def claim(path: Path, key: str, text: str, now: datetime) -> bool:
     entry = {"key": key, "text": text, "at": now.isoformat(timespec="seconds")}
-    return claimlog.claim(path, entry, lambda p: key in claimed(p))
+    return jsonlines.claim(path, entry, lambda p: key in claimed(p))

@@ -84,16 +84,3 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def append_durably(path: Path | str, data: bytes) -> None:
-    """Append whole lines and flush them to disk. O_APPEND: concurrent writers
-    (cron and the web app) each add whole lines, never interleaved."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        view = memoryview(data)
-        while view:  # a short write (a nearly full disk) goes on or raises ENOSPC
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)

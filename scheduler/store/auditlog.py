@@ -4,17 +4,17 @@ roster, one JSON object a line, beside the roster (``NAME.audit.jsonl``).
 Each line: ``time`` (UTC), ``actor`` (the command or the editor), ``system``
 (zendesk, google, roster), ``action``, ``who`` (the person the change is
 about), ``result`` ("ok" or the error), and ``detail``. Lines are appended
-and flushed to disk one batch at a time; nothing is ever rewritten.
+and flushed to disk one batch at a time; nothing is ever rewritten (a line a
+crash cut short is skipped: see `jsonlines`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scheduler.store.atomicfile import append_durably
+from scheduler.store import jsonlines
 
 
 @dataclass
@@ -30,17 +30,10 @@ def append(path: Path, entries: list[Entry], *, actor: str, now: datetime) -> No
     if not entries:
         return
     stamp = now.astimezone(UTC).isoformat(timespec="seconds")
-    lines = "".join(
-        json.dumps({"time": stamp, "actor": actor, "system": e.system, "action": e.action,
-                    "who": e.who, "result": e.result, "detail": e.detail}) + "\n"
-        for e in entries
-    )
-    append_durably(path, lines.encode("utf-8"))
+    with jsonlines.opened(path) as fd:
+        jsonlines.append(fd, [{"time": stamp, "actor": actor, "system": e.system, "action": e.action,
+                               "who": e.who, "result": e.result, "detail": e.detail} for e in entries])
 
 
 def read(path: Path) -> list[dict]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return jsonlines.entries(path)

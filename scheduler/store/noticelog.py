@@ -10,23 +10,24 @@ writers never both add one.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from pathlib import Path
 
-from scheduler.store import claimlog
+from scheduler.store import jsonlines
 
 
 def posted_weeks(path: Path) -> set[date]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return set()
-    return {date.fromisoformat(json.loads(line)["week"]) for line in lines if line.strip()}
+    weeks = set()
+    for entry in jsonlines.entries(path):
+        try:
+            weeks.add(date.fromisoformat(entry["week"]))
+        except (KeyError, TypeError, ValueError):
+            continue  # not a claim: it claims nothing
+    return weeks
 
 
 def claim(path: Path, monday: date, handoff: datetime, now: datetime, uncertain: bool = False) -> bool:
     entry = {"week": monday.isoformat(), "handoff": handoff.isoformat(), "posted_at": now.isoformat(timespec="seconds")}
     if uncertain:
         entry["uncertain"] = True  # posted or not, never again
-    return claimlog.claim(path, entry, lambda p: monday in posted_weeks(p))
+    return jsonlines.claim(path, entry, lambda p: monday in posted_weeks(p))

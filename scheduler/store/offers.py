@@ -20,15 +20,13 @@ that of two people taking one offer at once exactly one closes it.
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.errors import FileError, RotaError
+from scheduler.store import jsonlines
 
 OPEN = "open"
 CLOSED_STATES = ("taken", "accepted", "declined", "withdrawn")
@@ -110,21 +108,10 @@ def refuse_duplicate(offers, offer: Offer) -> None:
 def load(path: Path) -> tuple[dict[str, Offer], set[tuple[str, str]]]:
     """The offers by id, in the order they were made, and the (id, what)
     posts claimed."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}, set()
-    return _fold(path, text)
-
-
-def _fold(path: Path, text: str):
     offers: dict[str, Offer] = {}
     posted: set[tuple[str, str]] = set()
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    for n, e in jsonlines.read(path):
         try:
-            e = json.loads(line)
             if e["event"] == "offer":
                 offers[e["id"]] = Offer(
                     e["id"], date.fromisoformat(e["week"]), e["member"], e.get("to"),
@@ -140,57 +127,34 @@ def _fold(path: Path, text: str):
     return offers, posted
 
 
-class _Log:
-    """The file, locked for one check and append."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self):
-        self.fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)  # held until closed
-        return self
-
-    def __exit__(self, *exc):
-        os.close(self.fd)
-
-    def read(self):
-        return load(self.path)
-
-    def append(self, entry: dict) -> None:
-        view = memoryview((json.dumps(entry) + "\n").encode("utf-8"))
-        while view:
-            view = view[os.write(self.fd, view):]
-        os.fsync(self.fd)
-
-
 def add(path: Path, offer: Offer) -> Offer:
-    with _Log(path) as log:
-        offers, _ = log.read()
+    with jsonlines.opened(path, lock=True) as fd:  # the check and the append, as one step
+        offers, _ = load(path)
         refuse_duplicate(offers.values(), offer)
-        log.append({"event": "offer", "id": offer.id, "week": offer.week.isoformat(), "member": offer.member,
+        jsonlines.append(fd, [{"event": "offer", "id": offer.id, "week": offer.week.isoformat(), "member": offer.member,
                     "to": offer.to, "to_week": offer.to_week.isoformat() if offer.to_week else None,
                     "expires": offer.expires.isoformat(), "at": offer.offered_at.isoformat(timespec="seconds"),
-                    "note": offer.note})
+                    "note": offer.note}])
     return offer
 
 
 def close(path: Path, offer_id: str, state: str, by: str, now: datetime) -> Offer:
-    with _Log(path) as log:
-        offers, _ = log.read()
+    with jsonlines.opened(path, lock=True) as fd:
+        offers, _ = load(path)
         offer = offers.get(offer_id)
         check_close(offer, state, now)
         at = now.replace(microsecond=0)
-        log.append({"event": "close", "id": offer_id, "state": state, "by": by, "at": at.isoformat()})
+        jsonlines.append(fd, [{"event": "close", "id": offer_id, "state": state, "by": by, "at": at.isoformat()}])
     return replace(offer, state=state, closed_by=by, closed_at=at)
 
 
 def claim_post(path: Path, offer_id: str, what: str, now: datetime) -> bool:
     if what not in POSTS:
         raise ValueError(f"unknown post {what!r}")
-    with _Log(path) as log:
-        offers, posted = log.read()
+    with jsonlines.opened(path, lock=True) as fd:
+        offers, posted = load(path)
         if offer_id not in offers or (offer_id, what) in posted:
             return False
-        log.append({"event": "posted", "id": offer_id, "what": what, "at": now.isoformat(timespec="seconds")})
+        jsonlines.append(fd, [{"event": "posted", "id": offer_id, "what": what,
+                               "at": now.isoformat(timespec="seconds")}])
         return True
