@@ -163,8 +163,9 @@ class Store(ABC):
         moving the one kept to its days; True if that changed anything."""
 
     @abstractmethod
-    def drop_imported_absence(self, member: str, event_id: str) -> bool:
-        """Forget the absence of that member's event; True if one was kept."""
+    def drop_imported_absence(self, member: str, event_id: str, now: datetime) -> bool:
+        """Forget the absence of that member's event; True if one was kept.
+        A removal is a change at `now`: `changed_at` never goes back."""
 
     # -- announcements ------------------------------------------------------------------
     @abstractmethod

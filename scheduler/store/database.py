@@ -97,10 +97,15 @@ class DatabaseStore(Store):
                                                  created_at=datetime.now(UTC)).on_conflict_do_nothing())
             self._team_known = True
 
-    def _changed(self, c: sa.Connection) -> None:
-        """Mark the team changed, in the transaction that changed it: every
-        instance's caches key on the revision (see `stamp`)."""
-        c.execute(teams.update().where(teams.c.id == self._t).values(revision=teams.c.revision + 1))
+    def _changed(self, c: sa.Connection, at: datetime) -> None:
+        """Mark the team changed at `at`, in the transaction that changed it:
+        every instance's caches key on the revision (see `stamp`), and the
+        feeds' time of change never goes back (see `changed_at`)."""
+        at = sa.literal(_seconds(at), teams.c.changed_at.type)  # stored as the column stores it, on either database
+        later = sa.case((sa.or_(teams.c.changed_at.is_(None), teams.c.changed_at < at), at),
+                        else_=teams.c.changed_at)
+        c.execute(teams.update().where(teams.c.id == self._t)
+                  .values(revision=teams.c.revision + 1, changed_at=later))
 
     def _read(self, query, parameters: dict | None = None):
         # One statement reads one snapshot by itself: outside a transaction it
@@ -169,11 +174,12 @@ class DatabaseStore(Store):
                     by = by or actor
                     what = what if what is not None else str(entry.detail.get("change") or entry.action)
                 # Version n+1, having read n: of two saves from n the key lets one in.
+                saved_at = datetime.now(UTC)
                 c.execute(roster_versions.insert().values(
                     team_id=self._t, number=(current.number if current else 0) + 1, version=version,
                     text=data.decode("utf-8", "surrogateescape"), saved_by=by or "rota",
-                    saved_at=datetime.now(UTC), description=what or ""))
-                self._changed(c)
+                    saved_at=saved_at, description=what or ""))
+                self._changed(c, saved_at)
         except sa.exc.IntegrityError:
             raise stale from None
         return version
@@ -215,7 +221,7 @@ class DatabaseStore(Store):
                 if done.first() is not None:
                     added.append(s)
             if added:
-                self._changed(c)
+                self._changed(c, recorded_at)
         return added
 
     # -- the audit log ----------------------------------------------------------------
@@ -343,7 +349,7 @@ class DatabaseStore(Store):
                       .on_conflict_do_update(index_elements=["team_id", "week"], set_=values))
             keep = sa.select(t.week).where(t.team_id == self._t).order_by(t.week.desc()).limit(ticketcounts.KEEP)
             c.execute(ticket_counts.delete().where(t.team_id == self._t, t.week.not_in(keep.scalar_subquery())))
-            self._changed(c)
+            self._changed(c, now)
         return True
 
     # -- absences imported from Google Calendar, announcements ------------------------------
@@ -368,18 +374,18 @@ class DatabaseStore(Store):
                 where=sa.or_(t.start_day != absence.start, t.end_day != absence.end)).returning(t.event_id))
             changed = done.first() is not None
             if changed:
-                self._changed(c)
+                self._changed(c, now)
             return changed
 
     @_guarded
-    def drop_imported_absence(self, member: str, event_id: str) -> bool:
+    def drop_imported_absence(self, member: str, event_id: str, now: datetime) -> bool:
         t = imported_absences.c
         with self._write() as c:
             done = c.execute(imported_absences.delete().where(t.team_id == self._t, t.member == member,
                                                               t.event_id == event_id).returning(t.event_id))
             dropped = done.first() is not None
             if dropped:
-                self._changed(c)
+                self._changed(c, now)
             return dropped
 
     @_guarded
@@ -471,14 +477,15 @@ class DatabaseStore(Store):
     @_guarded
     def changed_at(self) -> datetime:
         with self.engine.connect() as c:
-            saved, recorded, imported = c.execute(sa.select(
+            marked, saved, recorded, imported = c.execute(sa.select(
+                sa.select(teams.c.changed_at).where(teams.c.id == self._t).scalar_subquery(),
                 sa.select(sa.func.max(roster_versions.c.saved_at)).where(roster_versions.c.team_id == self._t)
                 .scalar_subquery(),
                 sa.select(sa.func.max(record_stints.c.recorded_at)).where(record_stints.c.team_id == self._t)
                 .scalar_subquery(),
                 sa.select(sa.func.max(imported_absences.c.updated_at))
                 .where(imported_absences.c.team_id == self._t).scalar_subquery())).one()
-        times = [_utc(x) for x in (saved, recorded, imported) if x is not None]
+        times = [_utc(x) for x in (marked, saved, recorded, imported) if x is not None]
         for entry in self.ticket_counts().values():
             with contextlib.suppress(ValueError, TypeError):
                 times.append(datetime.fromisoformat(entry["as_of"]).astimezone(UTC))

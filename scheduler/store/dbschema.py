@@ -104,6 +104,7 @@ teams = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revision", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("changed_at", UTCDateTime, nullable=True),  # every change's time, removals included
 )
 
 roster_versions = sa.Table(

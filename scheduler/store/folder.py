@@ -155,7 +155,7 @@ class FolderStore(Store):
     def keep_imported_absence(self, absence: ImportedAbsence, now: datetime) -> bool:
         return absencefile.keep(self.path("absences"), absence, now)
 
-    def drop_imported_absence(self, member: str, event_id: str) -> bool:
+    def drop_imported_absence(self, member: str, event_id: str, now: datetime) -> bool:
         return absencefile.drop(self.path("absences"), member, event_id)
 
     def claim_announcement(self, key: str, text: str, now: datetime) -> bool:

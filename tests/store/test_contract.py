@@ -349,8 +349,8 @@ def test_imported_absences_are_kept_moved_and_dropped_by_member_and_event(store)
     moved = ImportedAbsence("ada@example.gov", "ooo1", date(2027, 3, 15), date(2027, 3, 16))
     assert store.keep_imported_absence(moved, NOW) is True
     assert sorted(store.imported_absences(), key=lambda a: a.member) == [moved, grace]
-    assert store.drop_imported_absence("ada@example.gov", "ooo1") is True
-    assert store.drop_imported_absence("ada@example.gov", "ooo1") is False
+    assert store.drop_imported_absence("ada@example.gov", "ooo1", NOW) is True
+    assert store.drop_imported_absence("ada@example.gov", "ooo1", NOW) is False
     assert store.imported_absences() == [grace]
 
 
@@ -496,9 +496,21 @@ def test_the_stamp_changes_with_the_roster_the_record_the_ticket_counts_and_impo
                    lambda: store.keep_imported_absence(absence, NOW),
                    lambda: store.keep_imported_absence(moved, NOW),
                    lambda: store.keep_imported_absence(other, NOW),
-                   lambda: store.drop_imported_absence(absence.member, absence.event_id)):
+                   lambda: store.drop_imported_absence(absence.member, absence.event_id, NOW)):
         change()
         assert store.stamp() not in seen
         seen.append(store.stamp())
     changed = store.changed_at()
     assert changed.tzinfo is not None and changed.utcoffset() == timedelta(0) and changed.microsecond == 0
+
+
+def test_the_time_of_change_never_goes_back_when_an_imported_absence_is_removed(store):
+    """The feeds' DTSTAMP and Last-Modified: a calendar that asks "changed
+    since?" after a removal must be told yes."""
+    store.replace_roster(None, ROSTER)
+    absence = ImportedAbsence("ada@example.gov", "ooo1", date(2027, 3, 8), date(2027, 3, 12))
+    later = datetime.now(timezone.utc) + timedelta(days=400)  # after the roster's save, on any store
+    store.keep_imported_absence(absence, later)
+    kept = store.changed_at()
+    store.drop_imported_absence(absence.member, absence.event_id, later + timedelta(hours=1))
+    assert store.changed_at() >= kept

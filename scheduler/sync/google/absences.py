@@ -153,7 +153,7 @@ class AbsenceSync:
                 if isinstance(change, Keep):
                     store.keep_imported_absence(a, self.now)
                 else:
-                    store.drop_imported_absence(a.member, a.event_id)
+                    store.drop_imported_absence(a.member, a.event_id, self.now)
                 error = None
             except (OSError, RotaError) as e:
                 error = str(e)
