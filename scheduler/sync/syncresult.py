@@ -11,6 +11,7 @@ class SyncResult:
     planned: int  # changes the plan held
     applied: int  # changes made (0 in a dry run)
     summary: str  # one line: what happened
+    skipped: int = 0  # parts it could not look at, which people must hear of (a calendar it cannot read)
 
     @property
     def ok(self) -> bool:

@@ -277,3 +277,15 @@ def test_out_of_office_is_imported_before_the_syncs_publish_the_rotation(world, 
     assert run("2027-01-11T09:20:00-05:00") == 0
     assert run.output == "rota run at Mon 11 Jan 2027 09:20 EST: nothing to do.\n"
     assert len([m for m in world.slack.messages if "rotation changed" in m["text"]]) == 1
+
+
+def test_a_calendar_it_cannot_read_is_named_on_every_run_not_hidden_behind_nothing_to_do(world, run):
+    world.path.write_text(yaml_text(team(*NAMES, holidays="US", zendesk=ZENDESK,
+                                         google={"calendar_id": CALENDAR, "out_of_office": True})))
+    for name in NAMES[:-1]:  # the last has no account the service account may act as
+        world.google.add_user(f"{name.lower()}@example.gov")
+    last = NAMES[-1]
+    assert run() == 0  # a warning, not a failure: the others' time off is imported
+    assert run("2027-01-11T09:20:00-05:00") == 0
+    assert ": nothing to do." not in run.output  # not the one line of a run with nothing to say
+    assert f"cannot read {last} ({last.lower()}@example.gov)'s calendar, skipped" in run.output

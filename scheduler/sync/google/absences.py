@@ -203,13 +203,13 @@ class AbsenceSync:
         if plan.changes:
             print(f"The imported absences do not match the calendars yet: {plan.summary()}; "
                   "the next run will carry on.", file=out)
-            return SyncResult(1, planned, applied, f"{done}; still to do: {plan.summary()}")
+            return SyncResult(1, planned, applied, f"{done}; still to do: {plan.summary()}", len(plan.skipped))
         skipped = f" ({len(plan.skipped)} member(s) skipped)" if plan.skipped else ""
         print(f"The imported absences match members' out-of-office events{skipped}.", file=out)
         summary = "the imported absences match" if done is None else done
         if plan.skipped and done is None:
             summary += f"; {len(plan.skipped)} member(s) skipped"
-        return SyncResult(0, planned, applied, summary)
+        return SyncResult(0, planned, applied, summary, len(plan.skipped))
 
 
 def _as_saved(team: Team, now: datetime) -> Record:
