@@ -43,6 +43,10 @@ MAX_BODY = 64 * 1024
 RETRY_AFTER = 300  # seconds a client should wait after a 503: a person has to fix a file
 STORE_RETRY_AFTER = 30  # ... after a 503 for a database that did not answer: restarts take seconds
 SESSION_IDLE = 9 * 3600  # seconds: a working day
+# A sign-in through the organisation's provider is asked for again after this
+# long, in use or not: sessions nothing else can end (members', readers')
+# end, and someone the provider no longer knows is out within the day.
+PROVIDER_SESSION_MAX = 12 * 3600  # seconds
 # Pages load scripts, styles and images from this site only, and nothing
 # inline: a name or note that slipped past escaping still could not run.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -69,6 +73,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=None,  # None: when PUBLIC_URL is https; https requests get Secure cookies anyway
         SESSION_IDLE=SESSION_IDLE,
+        PROVIDER_SESSION_MAX=PROVIDER_SESSION_MAX,
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_IDLE),  # the signature's own limit, as a backstop
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session: a form left open over lunch still works
         CLOCK=None,  # tests pass a function returning the current instant

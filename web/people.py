@@ -64,7 +64,8 @@ class Person:
 def load() -> None:
     """Who this request comes from, from the session; a session that no
     longer holds (signed out elsewhere, no longer an editor, idle for a day,
-    its way of signing in turned off) ends here."""
+    a provider's sign-in older than the day, its way of signing in turned
+    off) ends here."""
     g.person = g.editor = None
     email = session.get("editor")
     if not email:
@@ -88,6 +89,10 @@ def load() -> None:
         end_session()
         flash("You were signed out after a long time without using the page.", "error")
         return
+    if via == PROVIDER and now - session.setdefault("since", int(now)) > config["PROVIDER_SESSION_MAX"]:
+        end_session()
+        flash(f"Your sign-in is more than {config['PROVIDER_SESSION_MAX'] // 3600} hours old: sign in again.", "error")
+        return
     if idle >= SEEN_EVERY:
         session["seen"] = int(now)
     if via == PROVIDER and generation is None:
@@ -102,13 +107,14 @@ SEEN_EVERY = 60  # seconds: how stale `seen` may get before the cookie is rewrit
 def begin_session(email: str, via: str, editor=None, **extra) -> None:
     """A fresh session for this person: nothing from before signing in carries over."""
     session.clear()
-    session.update(editor=email, via=via, seen=int(state.now().timestamp()), **extra)
+    now = int(state.now().timestamp())
+    session.update(editor=email, via=via, seen=now, since=now, **extra)
     if editor is not None:
         session["generation"] = editor.generation
 
 
 def end_session() -> None:
-    for name in ("editor", "via", "generation", "seen", "id_token"):
+    for name in ("editor", "via", "generation", "seen", "since", "id_token"):
         session.pop(name, None)
 
 

@@ -189,3 +189,21 @@ def test_without_a_provider_neither_the_page_nor_rota_who_imports_authlib(tmp_pa
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True,
                           text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr
+
+
+def test_a_sign_in_through_the_provider_is_asked_for_again_after_12_hours_even_in_use(sso, client, clock):
+    """Nothing in rota can end a member's session (they have no generation
+    to bump): the provider is asked again within the day instead, so a copied
+    cookie, or someone the provider no longer knows, is out by then."""
+    from datetime import timedelta
+
+    assert sign_in(client, "ada@example.gov").status_code == 302
+    for _ in range(3):
+        clock.at = clock.at + timedelta(hours=3, minutes=59)
+        assert client.get("/roster/").status_code == 200  # in use: not idle
+    clock.at = clock.at + timedelta(minutes=4)  # 12 h 1 min after signing in
+    page = client.get("/roster/", follow_redirects=True)
+    assert "Your sign-in is more than 12 hours old: sign in again." in text(page)
+    assert client.get("/roster/").status_code == 302
+    assert sign_in(client, "ada@example.gov").status_code == 302  # and the provider lets them straight back in
+    assert client.get("/roster/").status_code == 200
