@@ -37,6 +37,7 @@ class Team:
     _schedule: Schedule | None = field(default=None, repr=False, compare=False)
     _imported: tuple[ImportedAbsence, ...] | None = field(default=None, repr=False, compare=False)
     _roster: Roster | None = field(default=None, repr=False, compare=False)
+    _outsiders: Team | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.store is None:
@@ -76,7 +77,15 @@ class Team:
         return roster.with_imported(self.imported)
 
     def reload_imported(self) -> None:
-        self._imported = self._roster = self._schedule = None
+        self._imported = self._roster = self._schedule = self._outsiders = None
+
+    def for_outsiders(self) -> Team:
+        """This team as people outside it see it, with the roster's notes
+        left out (`Roster.without_notes`); built once, for reading."""
+        if self._outsiders is None:
+            self._outsiders = Team(self.roster_file, self.record, self.store, _imported=self._imported,
+                                   _roster=self.roster.without_notes())
+        return self._outsiders
 
     def schedule(self) -> Schedule:
         """The schedule of this roster and record (built once: it remembers

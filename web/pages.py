@@ -20,7 +20,7 @@ bp = Blueprint("pages", __name__)
 def index():
     if (closed := people.closed_to_outsiders("/")) is not None:
         return closed
-    team, stamp = state.team_keyed()
+    team, stamp = state.team_as_seen()
     schedule, roster = team.schedule(), team.roster
     now = state.now()
     today = schedule.local_date(now)
@@ -66,7 +66,7 @@ def member(email):
     if (closed := people.closed_to_outsiders(request.path)) is not None:
         return closed
     email = email.lower()
-    team, stamp = state.team_keyed()
+    team, stamp = state.team_as_seen()
     schedule, roster = team.schedule(), team.roster
     person = roster.member(email)
     if person is None and not any(s.member == email for s in team.record.stints.values()):

@@ -10,7 +10,7 @@ from collections.abc import Hashable
 from datetime import datetime
 
 import pendulum
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from scheduler.errors import RotaError
 from scheduler.store.base import Store
@@ -127,6 +127,16 @@ def team() -> Team:
 def team_keyed() -> tuple[Team, Hashable]:
     """The team and the store's stamp it was read at."""
     return state().teams.current()
+
+
+def team_as_seen() -> tuple[Team, Hashable]:
+    """`team_keyed`, as the person asking may see it: someone not signed in
+    gets the team without the roster's notes (a note may say why someone is
+    away; the feeds that carry them are the team's too), keyed apart."""
+    team, stamp = team_keyed()
+    if g.get("person") is None:
+        return team.for_outsiders(), ("outsiders", stamp)
+    return team, stamp
 
 
 def fresh_team() -> Team:

@@ -185,6 +185,15 @@ class Roster:
             for m in self.members)
         return replace(self, members=members)
 
+    def without_notes(self) -> Roster:
+        """This roster as people outside the team see it: the notes on
+        absences, covers and swaps left out (they may say why someone is
+        away). Everything else, and so every decision, is the same."""
+        members = tuple(replace(m, away=tuple(replace(a, note="") for a in m.away)) if m.away else m
+                        for m in self.members)
+        return replace(self, members=members, overrides=tuple(replace(o, note="") for o in self.overrides),
+                       swaps=tuple(replace(s, note="") for s in self.swaps))
+
     def cover_problem(self, override: Override) -> str | None:
         """Why `override` cannot put its cover on (they are not a member on
         every day it covers), or None. Such an override puts nobody on."""

@@ -12,7 +12,7 @@ from rosterkit import away, yaml_text
 
 from scheduler.core import Window
 from scheduler.team import Team
-from webkit import COMMENT
+from webkit import COMMENT, sign_in
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -71,6 +71,7 @@ def test_the_page_shows_the_coming_26_weeks_one_bar_per_stint(client, roster):
 
 
 def test_absences_covers_and_gaps_are_drawn_where_they_happen(client, roster):
+    sign_in(client)  # notes are the team's: see test_people_outside_the_team_see_no_notes
     def change(data):
         data["overrides"] = [{"from": "2027-01-13", "to": "2027-01-14", "replace": "bob@example.gov",
                               "with": "ada@example.gov", "note": "dentist"}]
@@ -136,6 +137,7 @@ def test_a_bad_range_says_what_is_wrong_and_shows_the_coming_weeks(client):
 
 
 def test_names_and_notes_are_escaped_everywhere_in_the_picture(client, roster):
+    sign_in(client)  # notes are the team's: see test_people_outside_the_team_see_no_notes
     name = '<script>alert("x")</script> O\'Neil & "Q"'
     note = '</title><script>alert(1)</script>'
 
@@ -167,6 +169,7 @@ def test_the_page_runs_no_inline_script_or_style_and_says_so(client):
 
 
 def test_a_members_page_shows_their_stints_absences_and_covers(client, roster):
+    sign_in(client)  # notes are the team's: see test_people_outside_the_team_see_no_notes
     def change(data):
         data["members"][3]["away"] = [away("2027-02-01", "2027-02-05", "PTO")]
         data["overrides"] = [{"from": "2027-01-13", "to": "2027-01-13", "replace": "bob@example.gov",
@@ -213,6 +216,7 @@ def test_the_picture_follows_changes_to_the_roster_and_the_day(client, roster, c
 
 
 def test_swapped_and_handed_over_stints_are_marked_and_listed_on_both_members_pages(client, roster):
+    sign_in(client)  # notes are the team's: see test_people_outside_the_team_see_no_notes
     s, stints = stints_on(roster, date(2027, 1, 11), 26)
     ada = next(st for st in stints if st.member == "ada@example.gov" and st.week > 1)
     bob = next(st for st in stints if st.member == "bob@example.gov" and st.week > ada.week)
@@ -239,3 +243,29 @@ def test_swapped_and_handed_over_stints_are_marked_and_listed_on_both_members_pa
     page = client.get("/member/di@example.gov").get_data(as_text=True)
     assert f"Handover: Cy's stint of the week of {cy.monday.isoformat()} goes to Di" in page
     assert "Why: took over the stint from Cy" in page
+
+
+def test_people_outside_the_team_see_no_notes(app, roster):
+    """A note may say why someone is away: on the page, only the team (the
+    feeds, which carry them too, are the team's) reads them. Everything else
+    is the same."""
+    def change(data):
+        data["overrides"] = [{"from": "2027-01-13", "to": "2027-01-14", "replace": "bob@example.gov",
+                              "with": "ada@example.gov", "note": "dentist appointment"}]
+        data["members"][1]["away"] = [away("2027-01-25", "2027-02-05", "knee surgery")]  # Bob, in his stint
+        data["swaps"] = [{"week": "2027-03-01", "member": "ada@example.gov", "with": "cy@example.gov",
+                          "with_week": "2027-03-15", "note": "wedding"}]
+    edit(roster, change)
+    outsider, ed = app.test_client(), app.test_client()
+    sign_in(ed)
+    for path in ("/", "/member/bob@example.gov", "/member/ada@example.gov"):
+        theirs, ours = outsider.get(path), ed.get(path)
+        assert theirs.status_code == ours.status_code == 200, path
+        seen, known = theirs.get_data(as_text=True), ours.get_data(as_text=True)
+        for note in ("dentist appointment", "knee surgery", "wedding"):
+            assert note not in seen, (path, note)
+        assert any(note in known for note in ("dentist appointment", "knee surgery", "wedding")), path
+    page = outsider.get("/").get_data(as_text=True)
+    # the same picture, less the notes: Bob's time off and the cover are still drawn
+    assert "Bob away 2027-01-25 to 2027-02-05" in " ".join(titled(svg(page), "tl-away"))
+    assert bars(svg(page)) and len(bars(svg(page))) == len(bars(svg(ed.get("/").get_data(as_text=True))))
