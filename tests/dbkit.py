@@ -92,3 +92,16 @@ def sqlite_url(tmp_path):
 def database_url(request):
     """Each test that asks for it runs twice: on SQLite and on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+def point_rota_at(url: str, monkeypatch) -> str:
+    """Give the database at `url` rota's schema and make it the store every
+    command and app of this test opens (its only team, unless told)."""
+    from scheduler.store import dbengine, migrations
+
+    engine = dbengine.create_engine(url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    monkeypatch.setenv("ROTA_DATABASE_URL", url)
+    monkeypatch.delenv("ROTA_TEAM", raising=False)
+    return url

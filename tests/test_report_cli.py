@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from dbkit import point_rota_at
 from rosterkit import utc, yaml_text
 
 from core.test_fairness import EXAMPLE, RECORD, UNFAIR
@@ -97,17 +98,13 @@ def test_bad_spans_are_one_line_and_exit_2(rota, roster, tmp_path, capsys):
 
 
 def test_the_report_reads_the_record_from_the_database(rota, roster, database_url, monkeypatch):
-    from scheduler.store import dbengine, migrations
     from scheduler.store.database import dispose_engines
     from scheduler.store.folder import FolderStore
 
     # The record on the files holds weeks -1, 0 and 1, then moves into the database with the roster.
     FolderStore(roster).add_to_record(sorted(RECORD.stints.values(), key=lambda s: s.week)[:3], utc("2027-01-12T10:00Z"))
     folder = rota("report", "--roster", roster, *SPAN, "--monthly", "--format", "csv")[1]
-    engine = dbengine.create_engine(database_url)
-    migrations.upgrade(engine)
-    engine.dispose()
-    monkeypatch.setenv("ROTA_DATABASE_URL", database_url)
+    point_rota_at(database_url, monkeypatch)
     try:
         assert rota("import", "--roster", roster)[0] == 0
         for p in roster.parent.glob("team.*"):

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from dbkit import point_rota_at
 from rosterkit import team, yaml_text
 
-from scheduler.store import dbengine, migrations
 from scheduler.store.auditlog import Entry
 from scheduler.store.folder import FolderStore
 from scheduler.store.offers import Offer
@@ -62,11 +62,7 @@ def test_offers_survive_an_offer_cut_short(store):
 def test_a_team_with_a_cut_short_audit_line_moves_into_a_database(rota, store, sqlite_url, monkeypatch):
     store.append_audit([Entry("roster", "edit", None)], actor="ed@example.gov", now=NOW)
     cut_short(store.path("audit"), '{"time": "2027-01-04T15:00:00+00:00", "actor": "rota run"}\n')
-    engine = dbengine.create_engine(sqlite_url)
-    migrations.upgrade(engine)
-    engine.dispose()
-    monkeypatch.setenv("ROTA_DATABASE_URL", sqlite_url)
-    monkeypatch.delenv("ROTA_TEAM", raising=False)
+    point_rota_at(sqlite_url, monkeypatch)
     code, out, err = rota("import", "--roster", store.path("roster"))
     assert code == 0, err
     from scheduler.store.database import dispose_engines, open_database

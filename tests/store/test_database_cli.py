@@ -6,8 +6,8 @@ PostgreSQL (no mocks)."""
 from __future__ import annotations
 
 import pytest
+from dbkit import point_rota_at
 
-from scheduler.store import dbengine, migrations
 from scheduler.store.folder import FolderStore
 
 ROSTER = b"""# the team's roster: this comment must survive the database
@@ -27,11 +27,7 @@ members:
 
 @pytest.fixture
 def db(database_url, monkeypatch):
-    engine = dbengine.create_engine(database_url)
-    migrations.upgrade(engine)
-    engine.dispose()
-    monkeypatch.setenv("ROTA_DATABASE_URL", database_url)
-    monkeypatch.delenv("ROTA_TEAM", raising=False)
+    point_rota_at(database_url, monkeypatch)
     yield database_url
     from scheduler.store.database import dispose_engines
 

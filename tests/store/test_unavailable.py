@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from dbkit import point_rota_at
 from flask import url_for
 from rosterkit import team, yaml_text
 
@@ -97,11 +98,7 @@ def _drop_connections(admin, url: str) -> int:
 
 @pytest.fixture
 def postgres_team(rota, postgres_url, tmp_path, monkeypatch):
-    engine = dbengine.create_engine(postgres_url)
-    migrations.upgrade(engine)
-    engine.dispose()
-    monkeypatch.setenv("ROTA_DATABASE_URL", postgres_url)
-    monkeypatch.delenv("ROTA_TEAM", raising=False)
+    point_rota_at(postgres_url, monkeypatch)
     roster = tmp_path / "team.yaml"
     roster.write_text(yaml_text(team("Ada", "Bob", "Cy")))
     assert rota("import", "--roster", roster)[0] == 0

@@ -10,6 +10,7 @@ import logging
 import re
 
 import pytest
+from dbkit import point_rota_at
 from oidckit import PUBLIC_URL, sign_in
 from webkit import csrf_of, version_of
 
@@ -125,13 +126,9 @@ def test_a_member_sees_their_next_stints_first_and_only_their_own_feed_link(clie
 
 def test_with_the_database_the_history_names_the_member_who_saved(database_url, rota, roster, clock, oidc_provider,
                                                                   monkeypatch):
-    from scheduler.store import dbengine, migrations
     from scheduler.store.database import dispose_engines
 
-    engine = dbengine.create_engine(database_url)
-    migrations.upgrade(engine)
-    engine.dispose()
-    monkeypatch.setenv("ROTA_DATABASE_URL", database_url)
+    point_rota_at(database_url, monkeypatch)
     assert rota("import", "--roster", roster)[0] == 0
     try:
         client = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "CLOCK": clock, "PUBLIC_URL": PUBLIC_URL,

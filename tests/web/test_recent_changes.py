@@ -6,19 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from dbkit import point_rota_at
 from webkit import Clock, change, sign_in
 
-from scheduler.store import dbengine, migrations
 from web import create_app
 
 
 @pytest.fixture
 def database_app(database_url, rota, roster, monkeypatch):
-    engine = dbengine.create_engine(database_url)
-    migrations.upgrade(engine)
-    engine.dispose()
-    monkeypatch.setenv("ROTA_DATABASE_URL", database_url)
-    monkeypatch.delenv("ROTA_TEAM", raising=False)
+    point_rota_at(database_url, monkeypatch)
     code, _, err = rota("import", "--roster", roster)
     assert code == 0, err
     yield create_app({"TESTING": True, "SECRET_KEY": "test-secret", "CLOCK": Clock("2027-01-12T15:00:00Z")})
