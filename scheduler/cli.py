@@ -131,6 +131,9 @@ def _writing_commands(commands) -> None:
     run.add_argument("--apply", action="store_true", help="make the changes (default: say what would change)")
     run.add_argument("--deadline", type=_deadline, metavar="SECONDS",
                      help="stop asking outside systems after this long; steps not started are skipped (default 240)")
+    run.add_argument("--every", type=_every, metavar="SECONDS",
+                     help="run again every SECONDS (at least 60) in this one process until stopped: for a host "
+                          "with no scheduler (a Cloud Foundry worker)")
     run.set_defaults(run=cmd_run)
 
     tickets = commands.add_parser("tickets", help="tickets that break the team's status rules (exit 1 on any)")
@@ -245,6 +248,14 @@ def _deadline(text: str) -> float:
     if not 0 < seconds <= 3600:
         raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds, at most 3600")
     return seconds
+
+
+def _every(text: str) -> int:
+    from scheduler.sync.worker import MIN_EVERY
+
+    if not text.isdigit() or not MIN_EVERY <= int(text) <= 24 * 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of seconds, from {MIN_EVERY} to 86400")
+    return int(text)
 
 
 def _weeks(text: str) -> int:
@@ -487,10 +498,33 @@ def cmd_sync_absences(args, now, settings) -> int:
 def cmd_run(args, now, settings) -> int:
     from scheduler.sync import runjob
 
+    if args.every is not None:
+        return _run_every(args, settings)
     parse = written_instant if args.apply else instant
     return runjob.run(open_store(args, settings), now, now, apply=args.apply, out=sys.stdout, settings=settings,
                       deadline=args.deadline,
                       at_text=args.at, parse_at=lambda text, schedule: parse(text, schedule, now))
+
+
+def _run_every(args, settings) -> int:
+    """`rota run --every`: the clock is read once a cycle, here at the edge."""
+    import signal
+    import threading
+
+    from scheduler.sync import runjob, worker
+
+    if args.at is not None:
+        raise RotaError("--every runs at each moment it wakes: it takes no --at")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # `cf stop`, Ctrl-C: end after the cycle under way
+        signal.signal(sig, lambda *_: stop.set())
+
+    def cycle(now):
+        runjob.run(open_store(args, settings), now, now, apply=args.apply, out=sys.stdout, settings=settings,
+                   deadline=args.deadline)
+        sys.stdout.flush()  # each cycle's report reaches the platform's log as it ends
+
+    return worker.repeat(cycle, lambda: pendulum.now("UTC"), stop.wait, args.every, sys.stderr)
 
 
 def cmd_tickets(args, now, settings) -> int:

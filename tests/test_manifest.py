@@ -32,7 +32,7 @@ def test_the_schema_is_migrated_before_the_page_starts_and_a_failure_stops_it():
 
 def test_the_worker_has_no_route_and_runs_every_five_minutes():
     assert WORKER["no-route"] is True and WORKER["health-check-type"] == "process" and WORKER["instances"] == 1
-    assert WORKER["command"] == "while true; do rota run --apply; sleep 300; done"
+    assert WORKER["command"] == "rota run --apply --every 300"
 
 
 def test_both_apps_share_the_database_and_the_secrets_service():
