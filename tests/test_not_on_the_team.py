@@ -18,7 +18,7 @@ from webkit import PASSWORD, Clock, csrf_of, sign_in, version_of
 from scheduler.publish import icsfeed
 from scheduler.roster import rosterfile
 from scheduler.sync.zendesk import sync as zendesksync
-from scheduler.core import Record, Schedule, Window
+from scheduler.core import Record, Window
 from scheduler.core.model import Override
 from scheduler.store.editors import EditorStore
 from scheduler.team import Team

@@ -183,7 +183,7 @@ def test_without_a_provider_neither_the_page_nor_rota_who_imports_authlib(tmp_pa
 
     code = ("import sys; from scheduler.cli import main; main(['who', '--roster', 'rosters/example.yaml']); "
             "from web import create_app; app = create_app({'TESTING': True, 'ROSTER': 'rosters/example.yaml', "
-            f"'SECRET_KEY': 'k' * 40}}); app.test_client().get('/signin'); "
+            "'SECRET_KEY': 'k' * 40}); app.test_client().get('/signin'); "
             "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('authlib', 'joserfc')); "
             "sys.exit(f'imported {loaded}' if loaded else 0)")
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True,
