@@ -80,7 +80,47 @@ class Outcome:
         return self.error is None
 
 
-class CalendarClient:
+class _CalendarAPI:
+    """What rota's two Google Calendar clients (this one, and the
+    out-of-office reader's) share: the run's patience, one socket timeout
+    cut to what is left of its deadline, and Google marked down for the rest
+    of the run once it proved unreachable."""
+
+    patience: Patience
+    endpoint: str
+    timeout: float
+    down: str | None
+
+    def _connections(self) -> tuple[httplib2.Http, ...]:
+        raise NotImplementedError
+
+    def _cannot_ask(self) -> str | None:
+        """Why no request may go out now (Google unreachable earlier in the
+        run, or the deadline passed), else None. Sets the connections'
+        timeouts to what is left before the deadline."""
+        if self.down is not None:
+            return f"{self.down}; not tried again in this run"
+        if not self.patience.allows(0):
+            host, port = transport.host_port(self.endpoint)
+            return f"Google Calendar at {host}:{port}: not asked: the run's deadline has passed"
+        timeout = self.patience.request_timeouts()[1]
+        if timeout != self.timeout:
+            self.timeout = timeout
+            for connections in self._connections():
+                _set_timeout(connections, timeout)
+        return None
+
+    def _failure(self, e: BaseException) -> transport.Failure:
+        if isinstance(e, _TokenUnreachable):
+            return transport.failure("Google's token server", e.token_uri, e.cause, read=self.timeout)
+        return transport.failure("Google Calendar", self.endpoint, e, read=self.timeout)
+
+    def _answered(self, e: HttpError) -> str:
+        body = _error_body(e)
+        return transport.answered("Google Calendar", self.endpoint, _status(e), _reason(e), body.get("message"))
+
+
+class CalendarClient(_CalendarAPI):
     def __init__(self, calendar_id: str, credentials, *, endpoint: str | None = None,
                  patience: Patience | None = None, send_updates: str = "none"):
         self.calendar_id = calendar_id
@@ -106,6 +146,9 @@ class CalendarClient:
         """Close the HTTP connections (googleapiclient keeps them open)."""
         self.service.close()
         self.credentials.http.close()
+
+    def _connections(self) -> tuple[httplib2.Http, ...]:
+        return self.http.http, self.credentials.http
 
     def __enter__(self) -> CalendarClient:
         return self
@@ -295,36 +338,11 @@ class CalendarClient:
         return retry_until_patience_ends(self.patience, what, self._answered(e), rate_limited=kind == "rate")
 
     # -- errors ---------------------------------------------------------------------
-    def _cannot_ask(self) -> str | None:
-        """Why no request may go out now (Google unreachable earlier in the
-        run, or the deadline passed), else None. Sets the connections'
-        timeouts to what is left before the deadline."""
-        if self.down is not None:
-            return f"{self.down}; not tried again in this run"
-        if not self.patience.allows(0):
-            host, port = transport.host_port(self.endpoint)
-            return f"Google Calendar at {host}:{port}: not asked: the run's deadline has passed"
-        timeout = self.patience.request_timeouts()[1]
-        if timeout != self.timeout:
-            self.timeout = timeout
-            for connections in (self.http.http, self.credentials.http):
-                _set_timeout(connections, timeout)
-        return None
-
-    def _failure(self, e: BaseException) -> transport.Failure:
-        if isinstance(e, _TokenUnreachable):
-            return transport.failure("Google's token server", e.token_uri, e.cause, read=self.timeout)
-        return transport.failure("Google Calendar", self.endpoint, e, read=self.timeout)
-
     def _gone(self, failure: transport.Failure) -> str:
         """Note a failure that asking again at once would not cure."""
         if not failure.retryable:
             self.down = str(failure)
         return str(failure)
-
-    def _answered(self, e: HttpError) -> str:
-        body = _error_body(e)
-        return transport.answered("Google Calendar", self.endpoint, _status(e), _reason(e), body.get("message"))
 
     def _calendar_missing(self, e: HttpError) -> str:
         return (f"{self._answered(e)} for calendar {self.calendar_id}: it does not exist, or it is not shared "

@@ -38,8 +38,8 @@ from googleapiclient.errors import HttpError
 from scheduler.errors import ServiceError
 from scheduler.sync import transport
 from scheduler.sync.google.client import (
-    DEFAULT_ENDPOINT, PAGE_SIZE, TRANSPORT_ERRORS, _auth_reason, _BoundedCredentials, _error_body, _quota_message,
-    _reason, _retryable, _set_timeout, _status, _TokenUnreachable, retry_if_it_may_pass, retry_until_patience_ends,
+    DEFAULT_ENDPOINT, PAGE_SIZE, TRANSPORT_ERRORS, _auth_reason, _BoundedCredentials, _CalendarAPI, _quota_message,
+    _reason, _retryable, _status, _TokenUnreachable, retry_if_it_may_pass, retry_until_patience_ends,
 )
 from scheduler.sync.retry import Patience, Retry, Tries
 
@@ -56,7 +56,7 @@ class Unreadable(Exception):
         self.reason = reason
 
 
-class OutOfOfficeClient:
+class OutOfOfficeClient(_CalendarAPI):
     def __init__(self, credentials, *, endpoint: str | None = None, patience: Patience | None = None,
                  page_size: int = PAGE_SIZE):
         # The service account's own credentials, narrowed to reading events;
@@ -78,6 +78,9 @@ class OutOfOfficeClient:
     def close(self) -> None:
         self.service.close()
         self.token_http.close()
+
+    def _connections(self) -> tuple[httplib2.Http, ...]:
+        return self.http, self.token_http
 
     def __enter__(self) -> OutOfOfficeClient:
         return self
@@ -151,26 +154,3 @@ class OutOfOfficeClient:
                               f"{host}:{port}: {said})")
         return ServiceError(f"Google's token server at {host}:{port} refused the service account "
                             f"{self.account}: {said}")
-
-    # -- errors -------------------------------------------------------------------------
-    def _cannot_ask(self) -> str | None:
-        if self.down is not None:
-            return f"{self.down}; not tried again in this run"
-        if not self.patience.allows(0):
-            host, port = transport.host_port(self.endpoint)
-            return f"Google Calendar at {host}:{port}: not asked: the run's deadline has passed"
-        timeout = self.patience.request_timeouts()[1]
-        if timeout != self.timeout:
-            self.timeout = timeout
-            for connections in (self.http, self.token_http):
-                _set_timeout(connections, timeout)
-        return None
-
-    def _failure(self, e: BaseException) -> transport.Failure:
-        if isinstance(e, _TokenUnreachable):
-            return transport.failure("Google's token server", e.token_uri, e.cause, read=self.timeout)
-        return transport.failure("Google Calendar", self.endpoint, e, read=self.timeout)
-
-    def _answered(self, e: HttpError) -> str:
-        body = _error_body(e)
-        return transport.answered("Google Calendar", self.endpoint, _status(e), _reason(e), body.get("message"))
