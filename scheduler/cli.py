@@ -21,7 +21,7 @@ import pendulum
 from scheduler.core import Schedule, Window, monday_of
 from scheduler.core.schedule import WEEKS_AHEAD
 from scheduler.core.events import when
-from scheduler.errors import RotaError, ServiceError
+from scheduler.errors import RotaError, ServiceError, os_error_line
 from scheduler.settings import Settings
 
 DEFAULT_ROSTER = "rosters/example.yaml"
@@ -55,8 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rota: {e}", file=sys.stderr)
         return e.exit_code
     except OSError as e:  # a file rota had to read or write: say which and why
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"rota: {where}{e.strerror or e}", file=sys.stderr)
+        print(f"rota: {os_error_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -183,20 +182,14 @@ def _sync_commands(commands) -> None:
 
     gcal = systems.add_parser("gcal", help="a shared Google calendar holds the rotation and meetings")
     _roster_arg(gcal)
-    gcal.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                      help="first week (the week containing DATE; default: this week)")
-    gcal.add_argument("--weeks", type=_weeks, default=WEEKS_AHEAD, metavar="N",
-                      help=f"how many weeks (default {WEEKS_AHEAD})")
+    _weeks_args(gcal)
     gcal.add_argument("--apply", action="store_true", help="make the changes (default: print the plan only)")
     gcal.add_argument("--force", action="store_true", help="allow deleting more than a quarter of the window's events")
     gcal.set_defaults(run=cmd_sync_gcal)
 
     absences = systems.add_parser("absences", help="members' out-of-office events in Google Calendar become absences")
     _roster_arg(absences)
-    absences.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                          help="first week (the week containing DATE; default: this week)")
-    absences.add_argument("--weeks", type=_weeks, default=WEEKS_AHEAD, metavar="N",
-                          help=f"how many weeks (default {WEEKS_AHEAD})")
+    _weeks_args(absences)
     absences.add_argument("--apply", action="store_true", help="keep the changes (default: print the plan only)")
     absences.set_defaults(run=cmd_sync_absences)
 
@@ -248,6 +241,14 @@ def _deadline(text: str) -> float:
     if not 0 < seconds <= 3600:
         raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds, at most 3600")
     return seconds
+
+
+def _weeks_args(command) -> None:
+    """The weeks a calendar sync looks at."""
+    command.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                         help="first week (the week containing DATE; default: this week)")
+    command.add_argument("--weeks", type=_weeks, default=WEEKS_AHEAD, metavar="N",
+                         help=f"how many weeks (default {WEEKS_AHEAD})")
 
 
 def _every(text: str) -> int:

@@ -9,6 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def os_error_line(e: OSError) -> str:
+    """A file rota had to read or write, and why it could not: one line."""
+    where = f"{e.filename}: " if e.filename else ""
+    return f"{where}{e.strerror or e}"
+
+
 class RotaError(Exception):
     exit_code = 2
 

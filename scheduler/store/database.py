@@ -111,17 +111,16 @@ class DatabaseStore(Store):
         # One statement reads one snapshot by itself: outside a transaction it
         # takes one round trip, not three (BEGIN, it, ROLLBACK), and every
         # request of every instance reads the stamp.
-        try:
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                return c.execute(query, parameters).all()
-        except sa.exc.DBAPIError as e:
-            if not e.connection_invalidated:
-                raise
-        # The server dropped the connection (it restarted, within a moment of
-        # that connection's last use: see dbengine's ping) and the pool let go
-        # of every connection it held then. A read is safe to ask again, once.
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            return c.execute(query, parameters).all()
+        for last in (False, True):
+            try:
+                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                    return c.execute(query, parameters).all()
+            except sa.exc.DBAPIError as e:
+                # The server dropped the connection (it restarted, within a moment of
+                # that connection's last use: see dbengine's ping), and the pool let go
+                # of every connection it held then. A read is safe to ask again, once.
+                if last or not e.connection_invalidated:
+                    raise
 
     @property
     def _t(self) -> str:

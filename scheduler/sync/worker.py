@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
 
-from scheduler.errors import RotaError
+from scheduler.errors import RotaError, os_error_line
 
 MIN_EVERY = 60  # seconds: the run lock and the deadline are sized for minutes, not seconds
 
@@ -31,8 +31,7 @@ def repeat(cycle: Callable[[datetime], object], clock: Callable[[], datetime], w
         except RotaError as e:  # the store or a file could not be read: the next cycle tries again
             print(f"rota run: {e}", file=err, flush=True)
         except OSError as e:
-            where = f"{e.filename}: " if e.filename else ""
-            print(f"rota run: {where}{e.strerror or e}", file=err, flush=True)
+            print(f"rota run: {os_error_line(e)}", file=err, flush=True)
         left = every - (clock() - began).total_seconds()
         if wait(max(left, 0.0)):
             return 0
