@@ -54,3 +54,22 @@ def artifact(name: str) -> str:
     """Where to keep the screenshot `name`."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return str(ARTIFACTS / name)
+
+
+@pytest.fixture
+def sso_site(roster_dir, oidc_provider):
+    """A team of four served on loopback, signing in only through the test
+    OpenID Provider, on Tue 2027-01-12: (its URL, its roster's path)."""
+    import pendulum
+
+    from rosterkit import team, yaml_text
+    from web import create_app
+
+    path = roster_dir / "team.yaml"
+    path.write_text(yaml_text(team("Ada Lovelace", "Bob Kahn", "Cy Young", "Di Fox", holidays="US")))
+    now = pendulum.datetime(2027, 1, 12, 15, tz="UTC")
+    # No ROTA_PUBLIC_URL: the redirect URI is this server's own loopback address and port.
+    app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now,
+                      "OIDC": oidc_provider.settings, "LOCAL_PASSWORDS": False})
+    with serving(app) as url:
+        yield url, path

@@ -127,43 +127,35 @@ def test_signing_in_with_a_tab_in_next_ends_on_the_site(site, page, how):
     assert "Signed in as Ed Itor." in page.locator(".flash").inner_text()
 
 
-def test_signing_in_and_out_through_the_organisations_provider(roster_dir, page, oidc_provider):
-    import pendulum
-
+def test_signing_in_and_out_through_the_organisations_provider(sso_site, page, oidc_provider):
     from oidckit import log_in_on_page
 
-    path = roster_dir / "team.yaml"
-    path.write_text(yaml_text(team("Ada Lovelace", "Bob Kahn", "Cy Young", "Di Fox", holidays="US")))
-    now = pendulum.datetime(2027, 1, 12, 15, tz="UTC")
-    # No ROTA_PUBLIC_URL: the redirect URI is this server's own loopback address and port.
-    app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now,
-                      "OIDC": oidc_provider.settings, "LOCAL_PASSWORDS": False})
-    with serving(app) as url:
-        page.goto(url + "/")
-        page.get_by_role("navigation").get_by_role("link", name="Sign in").click()
-        assert page.get_by_label("Password").count() == 0  # local passwords are off
-        page.get_by_role("link", name="Sign in with your organisation's account").click()
-        assert page.url.startswith(oidc_provider.issuer + "/interaction/")
-        log_in_on_page(page, "ada@example.gov")
-        assert page.url == url + "/"
-        assert "Signed in as ada@example.gov." in page.locator(".flash").inner_text()
-        assert page.get_by_role("button", name="Sign out Ada Lovelace").is_visible()
-        assert page.locator("section.mine li").first.inner_text().startswith("From Mon 25 Jan 2027")
+    url, path = sso_site
+    page.goto(url + "/")
+    page.get_by_role("navigation").get_by_role("link", name="Sign in").click()
+    assert page.get_by_label("Password").count() == 0  # local passwords are off
+    page.get_by_role("link", name="Sign in with your organisation's account").click()
+    assert page.url.startswith(oidc_provider.issuer + "/interaction/")
+    log_in_on_page(page, "ada@example.gov")
+    assert page.url == url + "/"
+    assert "Signed in as ada@example.gov." in page.locator(".flash").inner_text()
+    assert page.get_by_role("button", name="Sign out Ada Lovelace").is_visible()
+    assert page.locator("section.mine li").first.inner_text().startswith("From Mon 25 Jan 2027")
 
-        # her own absence, through the editors' preview and save
-        page.get_by_role("navigation").get_by_role("link", name="My absences").click()
-        form = page.locator("form", has=page.get_by_role("heading", name="Add an absence"))
-        form.get_by_label("First day away").fill("2027-01-20")
-        form.get_by_label("Last day away").fill("2027-01-21")
-        form.get_by_role("button", name="Preview").click()
-        assert page.locator("h1").inner_text() == "Preview: Ada Lovelace away 2027-01-20 to 2027-01-21"
-        page.get_by_role("button", name="Save this change").click()
-        assert "Saved: Ada Lovelace away 2027-01-20 to 2027-01-21." in page.locator(".flash").inner_text()
-        assert "2027-01-20" in path.read_text()
+    # her own absence, through the editors' preview and save
+    page.get_by_role("navigation").get_by_role("link", name="My absences").click()
+    form = page.locator("form", has=page.get_by_role("heading", name="Add an absence"))
+    form.get_by_label("First day away").fill("2027-01-20")
+    form.get_by_label("Last day away").fill("2027-01-21")
+    form.get_by_role("button", name="Preview").click()
+    assert page.locator("h1").inner_text() == "Preview: Ada Lovelace away 2027-01-20 to 2027-01-21"
+    page.get_by_role("button", name="Save this change").click()
+    assert "Saved: Ada Lovelace away 2027-01-20 to 2027-01-21." in page.locator(".flash").inner_text()
+    assert "2027-01-20" in path.read_text()
 
-        page.get_by_role("button", name="Sign out Ada Lovelace").click()
-        assert page.url.startswith(oidc_provider.issuer + "/session/end")
-        page.get_by_role("button", name="Yes, sign me out").click()
-        page.wait_for_url(url + "/**")
-        assert page.get_by_role("navigation").get_by_role("link", name="Sign in").is_visible()
-        assert "Signed out." in page.locator(".flash").inner_text()
+    page.get_by_role("button", name="Sign out Ada Lovelace").click()
+    assert page.url.startswith(oidc_provider.issuer + "/session/end")
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(url + "/**")
+    assert page.get_by_role("navigation").get_by_role("link", name="Sign in").is_visible()
+    assert "Signed out." in page.locator(".flash").inner_text()

@@ -4,27 +4,12 @@ Bob a swap, Bob previews it and accepts, and the page's coming weeks show it."""
 
 
 import pytest
-from browserkit import artifact, chromium, needs_chromium, serving
+from browserkit import artifact, chromium, needs_chromium
 from oidckit import log_in_on_page
-from rosterkit import team, yaml_text
 
-from web import create_app
 
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture
-def site(roster_dir, oidc_provider):
-    import pendulum
-
-    path = roster_dir / "team.yaml"
-    path.write_text(yaml_text(team("Ada Lovelace", "Bob Kahn", "Cy Young", "Di Fox", holidays="US")))
-    now = pendulum.datetime(2027, 1, 12, 15, tz="UTC")
-    app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now,
-                      "OIDC": oidc_provider.settings, "LOCAL_PASSWORDS": False})
-    with serving(app) as url:
-        yield url, path
 
 
 @pytest.fixture
@@ -43,8 +28,8 @@ def signed_in(browser, url, email):
     return page
 
 
-def test_ada_offers_bob_a_swap_and_bob_previews_and_accepts_it(site, browser):
-    url, roster = site
+def test_ada_offers_bob_a_swap_and_bob_previews_and_accepts_it(sso_site, browser):
+    url, roster = sso_site
     ada = signed_in(browser, url, "ada@example.gov")
     ada.screenshot(path=artifact("trades.png"), full_page=True)
     form = ada.get_by_role("form", name="Offer the week of 2027-01-25 for trade")
