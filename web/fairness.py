@@ -73,11 +73,12 @@ def days_csv():
         return refused
     team = state.team()
     schedule = team.schedule()
+    now = state.now()  # once: the span and the report are of the same instant
     try:
-        first, last = _span(schedule, state.now())
+        first, last = _span(schedule, now)
     except BadSpan as e:
         return Response(f"{e}\n", 400, content_type="text/plain; charset=utf-8")
-    report = schedule.fairness(first, last, state.now())
+    report = schedule.fairness(first, last, now)
     name = f"{team.roster.id}-support-days-{first.isoformat()}-{last.isoformat()}.csv"
     return Response(fairnessreport.as_csv(report, monthly=True).encode("utf-8"), 200,
                     content_type="text/csv; charset=utf-8",
