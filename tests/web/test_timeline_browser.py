@@ -3,11 +3,15 @@ what a person sees, kept as screenshots in $ROTA_TEST_ARTIFACTS (default
 test-artifacts/ at the top of the repository)."""
 
 
+from datetime import date
+
 import pendulum
 import pytest
 from browserkit import artifact, chromium, needs_chromium, serving
 from rosterkit import away, member, team, yaml_text
 
+from scheduler.core import Window
+from scheduler.team import Team
 from web import create_app
 
 
@@ -30,6 +34,13 @@ def site(roster_dir):
                           "with": "katherine@example.gov", "note": "Alan at a workshop"}]
     path.write_text(yaml_text(data))
     now = pendulum.datetime(2027, 1, 12, 15, tz="UTC")
+    # Alan and Margaret trade stints in the spring: two bars drawn as swapped.
+    weeks = Team.load(path).schedule().weeks(Window(date(2027, 3, 15), 12))
+    alan = next(w for w in weeks if w.incoming.member == "alan@example.gov")
+    margaret = next(w for w in weeks if w.incoming.member == "margaret@example.gov")
+    data["swaps"] = [{"week": alan.monday.isoformat(), "member": "alan@example.gov", "with": "margaret@example.gov",
+                      "with_week": margaret.monday.isoformat()}]
+    path.write_text(yaml_text(data))
     app = create_app({"ROSTER": str(path), "SECRET_KEY": "browser-test", "CLOCK": lambda: now})
     with serving(app) as url:
         yield url
@@ -66,6 +77,10 @@ def test_on_a_laptop_the_coming_weeks_fit_and_hovering_a_bar_says_who_and_why(si
     assert box["y"] >= bar_box["y"] + bar_box["height"] and box["x"] + box["width"] <= 1280  # beside it, on screen
     page.mouse.move(5, 5)
     assert tip.is_hidden()
+    # A swapped stint has a dashed edge; its week numbers stay plain figures.
+    swapped = page.locator(".tl-stint.swapped").first
+    assert swapped.locator("rect.w2").evaluate("el => getComputedStyle(el).strokeDasharray") != "none"
+    assert [t.evaluate("el => getComputedStyle(el).stroke") for t in swapped.locator("text").all()] == ["none"] * 2
     assert errors == []  # the script ran under the CSP and nothing failed
     page.locator("section.timeline").scroll_into_view_if_needed()
     bar.hover()
